@@ -1,0 +1,29 @@
+# Two entry points for a fresh machine: `make demo` and `make test`. Each creates .venv if missing.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip==23.2.1
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/modlab figure a-theory --preset quick --out results/demo --no-progress
+	@echo "demo figures written to results/demo/"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 --durations=15
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/theory_speed.py
+
+clean:
+	rm -rf $(VENV) results .pytest_cache

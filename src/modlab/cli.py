@@ -1,0 +1,184 @@
+"""The ``modlab`` command: run, sweep, figure, results. The only place that parses arguments and
+prints. Every user-facing problem is one line on stderr and exit status 2; nothing stored is lost."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import yaml
+
+from modlab.errors import ConfigError, ModlabError
+
+DEFAULT_STORE = "results/modlab.sqlite"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 0
+    try:
+        return args.handler(args)
+    except ModlabError as err:
+        print(f"modlab: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("modlab: interrupted; finished runs are stored, rerun the same command to resume", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="modlab", description="Theory and experiments of modular neural networks.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run one experiment config and print its metrics")
+    run.add_argument("experiment", nargs="?", help="experiment name (see --list)")
+    run.add_argument("--list", action="store_true", help="list the experiments")
+    run.add_argument("--config", help="YAML/JSON file of config fields")
+    run.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="set a field (YAML value; dotted for nested)")
+    run.add_argument("--show-config", action="store_true", help="print the full config and exit")
+    _common(run)
+    run.set_defaults(handler=cmd_run)
+
+    sweep = sub.add_parser("sweep", help="run a grid of configs into the store (resumable)")
+    sweep.add_argument("spec", help="sweep spec file (YAML/JSON)")
+    sweep.add_argument("--retry-failed", action="store_true", help="rerun runs recorded as failed")
+    sweep.add_argument("--on-error", choices=("continue", "stop"), default="continue")
+    _common(sweep)
+    sweep.set_defaults(handler=cmd_sweep)
+
+    fig = sub.add_parser("figure", help="regenerate a figure (NAME.png, NAME.pdf, NAME.json)")
+    fig.add_argument("name", nargs="?", help="figure name (see --list)")
+    fig.add_argument("--list", action="store_true", help="list the figures")
+    fig.add_argument("--preset", default="quick", help="quick | paper")
+    fig.add_argument("--out", default="results/figures", help="output folder")
+    fig.add_argument("--store", default=None, help="results store (default OUT/modlab.sqlite)")
+    fig.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    _backend_options(fig)
+    fig.set_defaults(handler=cmd_figure)
+
+    res = sub.add_parser("results", help="print the tidy results table of a sweep spec")
+    res.add_argument("spec", help="sweep spec file (YAML/JSON)")
+    res.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    res.add_argument("--store", default=DEFAULT_STORE)
+    res.add_argument("--failed", action="store_true", help="list the failed runs with their errors instead")
+    res.set_defaults(handler=cmd_results)
+    return parser
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", default=DEFAULT_STORE, help=f"results store (default {DEFAULT_STORE})")
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    _backend_options(parser)
+
+
+def _backend_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workers", type=int, default=1, help="local worker processes")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _backend(args):
+    from modlab.engine import LocalBackend
+
+    if args.workers < 1:
+        raise ConfigError(f"--workers {args.workers}: must be ≥ 1")
+    return LocalBackend(args.workers)
+
+
+def cmd_run(args) -> int:
+    from modlab.config import read_mapping_file
+    from modlab.engine import SweepSpec, run_sweep
+    from modlab.engine.sweep import set_dotted
+    from modlab.experiments import EXPERIMENTS
+    from modlab.store import Store
+
+    if args.list:
+        for name, exp in sorted(EXPERIMENTS.items()):
+            print(f"{name:24s} {exp.description}")
+        return 0
+    if not args.experiment:
+        raise ConfigError("run: name an experiment (modlab run --list shows them)")
+    fields = read_mapping_file(args.config, "config") if args.config else {}
+    for item in args.set:
+        name, sep, text = item.partition("=")
+        if not sep or not name:
+            raise ConfigError(f"--set {item!r}: expected FIELD=VALUE")
+        set_dotted(fields, name, yaml.safe_load(text))
+    spec = SweepSpec(experiment=args.experiment, name=args.experiment, base=fields)
+    config = spec.configs()[0]
+    if args.show_config:
+        print(config.to_yaml(), end="")
+        return 0
+    with Store(args.store) as store:
+        run_sweep(spec, store, device=args.device, backend=_backend(args), progress=not args.no_progress)
+        record = store.records(spec.keys())[0]
+    if record.status == "failed":
+        print(f"modlab: run {record.key} failed: {record.error}", file=sys.stderr)
+        return 1
+    print(json.dumps({"key": record.key, "metrics": record.metrics}, indent=1))
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    from modlab.engine import SweepSpec, run_sweep
+    from modlab.store import Store
+
+    spec = SweepSpec.load(args.spec)
+    with Store(args.store) as store:
+        report = run_sweep(spec, store, retry_failed=args.retry_failed, on_error=args.on_error,
+                           device=args.device, backend=_backend(args), progress=not args.no_progress)
+    print(f"{report}; store: {args.store}")
+    return 1 if report.failed else 0
+
+
+def cmd_figure(args) -> int:
+    from modlab.figures import FIGURES, make_figure
+
+    if args.list:
+        for name, fig in sorted(FIGURES.items()):
+            print(f"{name:22s} {fig.description}")
+        return 0
+    if not args.name:
+        raise ConfigError("figure: name a figure (modlab figure --list shows them)")
+    paths = make_figure(args.name, args.preset, args.out, store_path=args.store, device=args.device,
+                        backend=_backend(args), progress=not args.no_progress)
+    for path in paths.values():
+        print(path)
+    return 0
+
+
+def cmd_results(args) -> int:
+    from modlab.engine import SweepSpec
+    from modlab.store import Store
+
+    spec = SweepSpec.load(args.spec)
+    if not Path(args.store).exists():
+        raise ConfigError(f"store {args.store} does not exist (run `modlab sweep {args.spec}` first)")
+    with Store(args.store) as store:
+        keys = spec.keys()
+        if args.failed:
+            failed = store.records(keys, status="failed")
+            for rec in failed:
+                print(f"{rec.key}\t{rec.error}")
+            return 0
+        table = store.table(keys)
+    _print_table(table, args.format)
+    return 0
+
+
+def _print_table(table, fmt: str) -> None:
+    if fmt == "csv":
+        print(table.to_csv(index=False), end="")
+    elif fmt == "json":
+        print(table.to_json(orient="records"))
+    else:
+        print(table.to_string(index=False) if len(table) else "(no finished runs)")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

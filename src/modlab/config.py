@@ -1,0 +1,123 @@
+"""Typed configs: validated on creation, round-trip to YAML/JSON, hashed canonically.
+
+Every experiment's config subclasses :class:`Config` (a frozen pydantic model that forbids unknown
+keys). A bad value fails before any work with one line naming the field, the value and what is
+allowed, as a :class:`~modlab.errors.ConfigError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from modlab.errors import ConfigError
+
+C = TypeVar("C", bound="Config")
+
+
+class Config(BaseModel):
+    """Base of every modlab config: frozen, strict about unknown keys, YAML/JSON round-trip."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    @classmethod
+    def parse(cls: type[C], data: Any, where: str = "config") -> C:
+        """Validate ``data`` (a mapping) into this config, or raise a one-line ConfigError."""
+        if isinstance(data, cls):
+            return data
+        if not isinstance(data, dict):
+            raise ConfigError(f"{where}: expected a mapping of fields, got {type(data).__name__}")
+        try:
+            return cls.model_validate(data)
+        except ValidationError as err:
+            raise ConfigError(describe_validation_error(err, cls, where)) from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields, defaults included, as plain JSON types."""
+        return self.model_dump(mode="json")
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_json(cls: type[C], text: str) -> C:
+        return cls.parse(json.loads(text))
+
+    @classmethod
+    def from_yaml(cls: type[C], text: str) -> C:
+        return cls.parse(yaml.safe_load(text))
+
+    def replace(self: C, **changes: Any) -> C:
+        """A validated copy with some fields changed."""
+        return type(self).parse({**self.to_dict(), **changes})
+
+
+def describe_validation_error(err: ValidationError, cls: type[BaseModel], where: str) -> str:
+    """One line: every failing field with its value and what is allowed."""
+    parts = []
+    for item in err.errors(include_url=False):
+        field = ".".join(str(x) for x in item["loc"]) or "(config)"
+        value = item.get("input")
+        if item["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
+            allowed = ", ".join(_fields_at(cls, item["loc"][:-1]))
+            parts.append(f"unknown field '{field}' (allowed: {allowed})")
+        elif item["type"] == "value_error":
+            parts.append(f"{item['msg'].removeprefix('Value error, ')}")
+        else:
+            parts.append(f"field '{field}' = {value!r}: {item['msg']}")
+    return f"{where}: " + "; ".join(parts)
+
+
+def _fields_at(cls: type[BaseModel], loc: tuple) -> list[str]:
+    """Field names of the (possibly nested) model that ``loc`` points into."""
+    model: Any = cls
+    for key in loc:
+        field = _field_map(model).get(key)
+        if field is None:
+            return []
+        model = field
+    return sorted(_field_map(model))
+
+
+def _field_map(model: Any) -> dict[str, Any]:
+    """Field name → annotation of a pydantic model or a dataclass (empty for anything else)."""
+    if hasattr(model, "model_fields"):
+        return {name: f.annotation for name, f in model.model_fields.items()}
+    if dataclasses.is_dataclass(model):
+        return {f.name: f.type for f in dataclasses.fields(model)}
+    return {}
+
+
+def canonical_json(data: Any) -> str:
+    """Sorted-key compact JSON: the form that config hashes are computed from."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def config_key(experiment: str, config: Config) -> str:
+    """The store key of a run: a hash of the experiment name and the full config."""
+    payload = canonical_json({"experiment": experiment, "config": config.to_dict()})
+    return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
+def read_mapping_file(path: str | Path, what: str) -> dict[str, Any]:
+    """Read a YAML or JSON file holding one mapping, with a one-line error if it cannot."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{what} file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        first_line = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ConfigError(f"{what} file {path} is not valid YAML/JSON: {first_line}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{what} file {path} must hold a mapping, got {type(data).__name__}")
+    return data

@@ -1,0 +1,9 @@
+"""Experiment kinds that ``modlab run`` and ``modlab sweep`` know, by name.
+
+Each module registers itself on import; add new experiment modules to the import list below.
+"""
+
+from modlab.experiments import linear_rf  # noqa: F401  (registers "linear-rf")
+from modlab.experiments.registry import EXPERIMENTS, Experiment, Metrics, get_experiment, register
+
+__all__ = ["EXPERIMENTS", "Experiment", "Metrics", "get_experiment", "register"]

@@ -1,0 +1,6 @@
+"""Figures modlab regenerates, by name. Each module registers itself on import."""
+
+from modlab.figures import a_theory  # noqa: F401  (registers "a-theory")
+from modlab.figures.registry import FIGURES, PRESETS, FigureContext, figure, make_figure
+
+__all__ = ["FIGURES", "PRESETS", "FigureContext", "figure", "make_figure"]

@@ -1,0 +1,1 @@
+"""Architectures: plain ``torch.nn.Module`` s."""

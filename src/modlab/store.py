@@ -1,0 +1,199 @@
+"""The results store: one SQLite file, one row per finished run, keyed by a hash of its config.
+
+Every finished run is committed on its own, so a sweep killed at any moment (Ctrl-C, ``kill -9``)
+loses only the runs that had not finished; rerunning skips every key already stored as ``done``.
+WAL journaling and a busy timeout let several processes write one store at once.
+
+A file that exists but is not a modlab store is never written to: opening it raises
+:class:`~modlab.errors.StoreError`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+import torch
+
+import modlab
+from modlab.errors import StoreError
+
+SCHEMA_VERSION = "1"
+SQLITE_HEADER = b"SQLite format 3\x00"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    key TEXT PRIMARY KEY,
+    experiment TEXT NOT NULL,
+    config TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('done', 'failed')),
+    metrics TEXT,
+    error TEXT,
+    seconds REAL,
+    device TEXT,
+    modlab_version TEXT,
+    torch_version TEXT,
+    host TEXT,
+    finished_at REAL
+);
+"""
+
+
+@dataclass
+class RunRecord:
+    """What the store keeps of one run."""
+
+    key: str
+    experiment: str
+    config: dict[str, Any]
+    status: str
+    metrics: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    seconds: float = 0.0
+    device: str = "cpu"
+
+
+class Store:
+    """A modlab results store at ``path`` (created if missing)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        _check_is_store_or_new(self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            self._db.execute("PRAGMA busy_timeout = 60000")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._init_schema()
+        except sqlite3.DatabaseError as err:
+            raise StoreError(f"{self.path}: cannot open as a modlab store ({err})") from None
+
+    def _init_schema(self) -> None:
+        with self._transaction():
+            for statement in filter(str.strip, _SCHEMA.split(";")):
+                self._db.execute(statement)
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('app', 'modlab')")
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        schema = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0]
+        if schema != SCHEMA_VERSION:
+            raise StoreError(f"{self.path}: store schema {schema}, this modlab reads schema {SCHEMA_VERSION}")
+
+    def _transaction(self):
+        return _Transaction(self._db)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def put(self, record: RunRecord) -> None:
+        """Commit one finished run (a later ``done`` replaces an earlier ``failed``)."""
+        row = (
+            record.key, record.experiment, json.dumps(record.config, sort_keys=True), record.status,
+            json.dumps(record.metrics), record.error, record.seconds, record.device,
+            modlab.__version__, torch.__version__, platform.node(), time.time(),
+        )
+        with self._transaction():
+            current = self._db.execute("SELECT status FROM runs WHERE key = ?", (record.key,)).fetchone()
+            if current is not None and current[0] == "done":
+                return
+            self._db.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", row)
+
+    def statuses(self, keys: Iterable[str]) -> dict[str, str]:
+        """Key → 'done' | 'failed' for the keys that have a record."""
+        keys = list(keys)
+        found: dict[str, str] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT key, status FROM runs WHERE key IN ({marks})"
+            found.update(self._db.execute(query, chunk).fetchall())
+        return found
+
+    def records(self, keys: Iterable[str] | None = None, status: str | None = None) -> list[RunRecord]:
+        """The stored runs (all, or those with the given keys), in key order of ``keys``."""
+        query = "SELECT key, experiment, config, status, metrics, error, seconds, device FROM runs"
+        rows = self._db.execute(query + (" WHERE status = ?" if status else ""), (status,) if status else ())
+        by_key = {r[0]: RunRecord(r[0], r[1], json.loads(r[2]), r[3], json.loads(r[4] or "{}"), r[5], r[6], r[7]) for r in rows}
+        if keys is None:
+            return list(by_key.values())
+        return [by_key[k] for k in keys if k in by_key]
+
+    def provenance(self, key: str) -> dict[str, Any]:
+        """Versions, device and host a run was computed with."""
+        cols = ("modlab_version", "torch_version", "device", "host", "finished_at")
+        row = self._db.execute(f"SELECT {', '.join(cols)} FROM runs WHERE key = ?", (key,)).fetchone()
+        return dict(zip(cols, row)) if row else {}
+
+    def table(self, keys: Iterable[str] | None = None) -> pd.DataFrame:
+        """The tidy table of finished runs: one row per run × metric (× step for curves)."""
+        return tidy_table(self.records(keys, status="done"))
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` … ``COMMIT`` (rolled back on error), for autocommit connections."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type, *exc) -> None:
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _check_is_store_or_new(path: Path) -> None:
+    """Refuse, without touching it, any existing file that is not a modlab store."""
+    if path.is_dir():
+        raise StoreError(f"{path} is a directory, not a modlab store file")
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with open(path, "rb") as handle:
+        if handle.read(16) != SQLITE_HEADER:
+            raise StoreError(f"{path} is not a modlab store (not an SQLite file)")
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
+        try:
+            app = db.execute("SELECT value FROM meta WHERE key = 'app'").fetchone()
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as err:
+        raise StoreError(f"{path} is not a modlab store ({err})") from None
+    if app is None or app[0] != "modlab":
+        raise StoreError(f"{path} is not a modlab store (no modlab metadata)")
+
+
+def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested config → dotted columns (``spectrum.omega``)."""
+    flat: dict[str, Any] = {}
+    for name, value in config.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{name}."))
+        else:
+            flat[f"{prefix}{name}"] = value
+    return flat
+
+
+def tidy_table(records: Iterable[RunRecord]) -> pd.DataFrame:
+    """Records → one row per run × metric; curve metrics get one row per ``step`` (NaN for scalars)."""
+    rows = []
+    for rec in records:
+        base = {"key": rec.key, "experiment": rec.experiment, **flatten(rec.config)}
+        for metric, value in rec.metrics.items():
+            if isinstance(value, list):
+                rows += [{**base, "metric": metric, "step": i, "value": v} for i, v in enumerate(value)]
+            else:
+                rows.append({**base, "metric": metric, "step": math.nan, "value": value})
+    return pd.DataFrame(rows)
