@@ -50,11 +50,12 @@ class MLP(nn.Module):
 
 def stacked_mlp(layers: list[tuple[torch.Tensor, torch.Tensor]], x: torch.Tensor) -> torch.Tensor:
     """The MLP with stacked parameters: weights (*lead, out, in), biases (*lead, out), x (*lead, n, in)
-    → (*lead, n, out). One batched matmul per layer over all leading dimensions."""
+    → (*lead, n, out). One batched matmul per layer over all leading dimensions; the ReLU runs in
+    place (neither matmul's backward needs its output), which saves a pass over the activations."""
     for i, (weight, bias) in enumerate(layers):
         x = torch.baddbmm(bias.unsqueeze(-2), x, weight.mT) if x.dim() == 3 else x @ weight.mT + bias.unsqueeze(-2)
         if i < len(layers) - 1:
-            x = torch.relu(x)
+            x = torch.relu_(x)
     return x
 
 
