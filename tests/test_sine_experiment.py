@@ -52,6 +52,7 @@ def test_random_layout_has_no_combinatorial_ood_metric():
 
 def test_true_projection_init_starts_at_the_task_projections():
     cfg = tiny(projection_init="true")
+    assert SineConfig.from_yaml("projection_init: true\nmodel: {kind: modular}").projection_init == "true"
     task = make_sine_task(cfg.task)
     model = build_model(cfg, task)
     assert torch.equal(model.projections.detach(), task.projections)

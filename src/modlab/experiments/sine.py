@@ -24,7 +24,7 @@ import hashlib
 from typing import Literal, Sequence
 
 import torch
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from torch import nn
 
 from modlab.config import Config
@@ -64,6 +64,12 @@ class SineConfig(Config):
         "random", description="modular projections at init: random orthonormal, or the task's true U_i"
     )
     seed: int = Field(0, ge=0, description="network seed: init and mini-batch order")
+
+    @field_validator("projection_init", mode="before")
+    @classmethod
+    def _yaml_true(cls, value):
+        """YAML reads an unquoted ``true`` as a boolean: take it as the value 'true'."""
+        return "true" if value is True else value
 
     @model_validator(mode="after")
     def _check(self) -> "SineConfig":
