@@ -3,6 +3,7 @@
 Each module registers itself on import; add new experiment modules to the import list below.
 """
 
+from modlab.experiments import linear_modules  # noqa: F401  (registers "linear-modules")
 from modlab.experiments import linear_rf  # noqa: F401  (registers "linear-rf")
 from modlab.experiments.registry import EXPERIMENTS, Experiment, Metrics, get_experiment, register
 
