@@ -5,7 +5,7 @@ One run = one seed of one (dataset point, architecture, depth, rule) setting. Se
 train as one batch. Curves (one value per recorded epoch; epoch = step × ``record_every``):
 
 - ``q_oy_ox``, ``q_oy_gx``, ``q_gy_ox``, ``q_gy_gx``: quadrant Frobenius norms of the total map,
-  and ``systematicity``; ``theory_q_*`` beside them where the theory applies;
+  and ``systematicity``; ``theory_q_*`` and ``theory_loss`` beside them where the theory applies;
 - ``loss``, ``loss_comp``, ``loss_noncomp``: training loss (squared error summed over all / Ωy /
   Γy outputs, mean over training points); with a held-out split also ``test_loss_comp`` and
   ``test_loss_noncomp`` on the held-out points;
@@ -37,7 +37,7 @@ from modlab.rules.gradient_flow import Moments, train
 from modlab.rules.hebbian import local_terms
 from modlab.tasks.dataset_space import DatasetSpace, DatasetSpaceConfig, make_dataset
 from modlab.theory import (
-    QUADRANTS, Point, crossing_time, effective_u0, module_points, modes, quadrant_norms, quadrant_norms_theory,
+    QUADRANTS, Point, crossing_time, effective_u0, loss_theory, module_points, modes, quadrant_norms, quadrant_norms_theory,
     systematicity, trajectory,
 )
 from modlab.theory.linear_dynamics import group_of, mode_basis
@@ -239,15 +239,18 @@ def mode_theory(cfg: LinearModulesConfig, probe: ModeProbe, simulated: np.ndarra
     return starts, trajectory(probe.s, probe.d, np.where(np.isfinite(starts), starts, 1.0), epochs_axis(cfg), tau, cfg.depth)
 
 
-def theory_quadrants(cfg: LinearModulesConfig, strengths: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Quadrant norms of the whole network from each module's mode strengths, keyed
-    ``<module>_<mode>`` (modules write disjoint rows, so squared norms add)."""
+def theory_curves(cfg: LinearModulesConfig, strengths: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Quadrant norms (``q_<quadrant>``) and training ``loss`` of the whole network from each
+    module's mode strengths, keyed ``<module>_<mode>`` (modules write disjoint rows, so squared
+    norms and losses add)."""
     squared = {q: 0.0 for q in QUADRANTS}
+    loss = 0.0
     for role, point in module_points(cfg.architecture, point_of(cfg.task)).items():
         pis = [strengths.get(f"{role}_{name}", 0.0) for name in ("pi1", "pi2", "pi3")]
         for q, norm in quadrant_norms_theory(point, *pis).items():
             squared[q] = squared[q] + norm**2
-    return {q: np.sqrt(v) for q, v in squared.items()}
+        loss = loss + loss_theory(point, *pis)
+    return {**{f"q_{q}": np.sqrt(v) for q, v in squared.items()}, "loss": loss}
 
 
 def run_batch(configs: Sequence[LinearModulesConfig], device: torch.device) -> list[Metrics]:
@@ -272,12 +275,13 @@ def _theory_metrics(cfg: LinearModulesConfig, probes: list[ModeProbe], curves: d
         for member in np.flatnonzero(np.isfinite(starts)):
             metrics[member].update({f"u0_{p.key}": float(starts[member]), f"theory_u_{p.key}": theory[p.key][member].tolist(),
                                     f"rel_error_{p.key}": float(errors[member])})
-    quadrants = theory_quadrants(cfg, theory)
+    summary = theory_curves(cfg, theory)
+    n_steps = len(epochs_axis(cfg))
     for member, out in enumerate(metrics):
         errors = [v for k, v in out.items() if k.startswith("rel_error_")]
         if len(errors) == len(probes):
             out["max_rel_error"] = max(errors)
-            out.update({f"theory_q_{q}": np.broadcast_to(norm[member], (norm.shape[-1],)).tolist() for q, norm in quadrants.items()})
+            out.update({f"theory_{name}": np.broadcast_to(curve, (n_members, n_steps))[member].tolist() for name, curve in summary.items()})
     return metrics
 
 
@@ -291,4 +295,4 @@ EXPERIMENT = register(
     )
 )
 
-__all__ = ["LinearModulesConfig", "simulate", "mode_theory", "effective_starts", "theory_quadrants", "epochs_axis", "EXPERIMENT"]
+__all__ = ["LinearModulesConfig", "simulate", "mode_theory", "effective_starts", "theory_curves", "epochs_axis", "EXPERIMENT"]

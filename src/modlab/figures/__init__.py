@@ -1,6 +1,7 @@
 """Figures modlab regenerates, by name. Each module registers itself on import."""
 
 from modlab.figures import a_theory  # noqa: F401  (registers "a-theory")
+from modlab.figures import b_dynamics  # noqa: F401  (registers "b-dense", "b-split", "b-segregated", "b-shallow")
 from modlab.figures.registry import FIGURES, PRESETS, FigureContext, figure, make_figure
 
 __all__ = ["FIGURES", "PRESETS", "FigureContext", "figure", "make_figure"]

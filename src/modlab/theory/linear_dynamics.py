@@ -197,6 +197,17 @@ def quadrant_norms_theory(p: Point, pi1, pi2, pi3) -> dict[str, np.ndarray]:
     }
 
 
+def loss_theory(p: Point, pi1, pi2, pi3) -> np.ndarray:
+    """Training loss (squared error summed over outputs, mean over points) of a mode-aligned map
+    with the given strengths: ``tr Σy + Σ_α mult_α (d_α u_α² − 2 s_α u_α)``, ``tr Σy = n2 + k2 r²``."""
+    strengths = {"pi1": pi1, "pi2": pi2, "pi3": pi3}
+    total = np.asarray(p.n2 + p.k2 * p.r**2, float)
+    for m in modes(p):
+        u = np.asarray(strengths[m.name], float)
+        total = total + m.multiplicity * (m.d * u**2 - 2 * m.s * u)
+    return total
+
+
 def fixed_points(p: Point) -> dict[str, float]:
     """``s/d`` of every present mode: π1* = √(B/A), π2* = √(k2 r²/A), π3* = √(k2/k1)."""
     return {m.name: m.fixed_point for m in modes(p)}
