@@ -208,6 +208,12 @@ def loss_theory(p: Point, pi1, pi2, pi3) -> np.ndarray:
     return total
 
 
+def min_norm_map(x_train: np.ndarray, y_train: np.ndarray) -> np.ndarray:
+    """The map ``W* = Y X⁺`` (n_out, n_in) that gradient flow from a small start converges to:
+    it fits the training columns and is zero on directions no training input spans."""
+    return y_train @ np.linalg.pinv(x_train)
+
+
 def fixed_points(p: Point) -> dict[str, float]:
     """``s/d`` of every present mode: π1* = √(B/A), π2* = √(k2 r²/A), π3* = √(k2/k1)."""
     return {m.name: m.fixed_point for m in modes(p)}
