@@ -119,7 +119,7 @@ def _modes_panel(ax, cfg: LinearModulesConfig, table: pd.DataFrame, t) -> dict[s
             color += 1
     ax.set(xlabel="epoch", ylabel="mode strength u", title="(a) modes: simulation vs theory")
     ax.legend(fontsize=7)
-    return {"max_rel_error": max(errors.values()), "max_rel_error_per_mode": errors}
+    return {**out, "max_rel_error": max(errors.values()), "max_rel_error_per_mode": errors}
 
 
 def _quadrant_panel(ax, table: pd.DataFrame, t) -> dict[str, Any]:
