@@ -17,6 +17,8 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/modlab figure a-theory --preset quick --out results/demo --no-progress
+	$(BIN)/modlab figure b-dense --preset quick --out results/demo --no-progress
+	$(BIN)/modlab figure b-segregated --preset quick --out results/demo --no-progress
 	@echo "demo figures written to results/demo/"
 
 test: $(STAMP)

@@ -111,7 +111,7 @@ def test_special_cases_run_without_nan(task, architecture):
 @pytest.mark.parametrize(
     "fields, words",
     [({"task": {"n2": 5}}, "n2 = 5"), ({"depth": 1, "nu": 0.001}, "depth = 1"), ({"epochs": 5, "record_every": 10}, "record_every = 10"),
-     ({"task": {"r": -1}}, "task.r"), ({"architecture": "tree"}, "architecture"), ({"lr": 0}, "lr")],
+     ({"task": {"r": -1}}, "task.r"), ({"init": "aligned", "hidden": 5}, "hidden = 5"), ({"architecture": "tree"}, "architecture"), ({"lr": 0}, "lr")],
 )
 def test_bad_settings_are_one_line_config_errors(fields, words):
     with pytest.raises(ConfigError) as err:

@@ -45,6 +45,11 @@ from modlab.theory.linear_dynamics import group_of, mode_basis
 MAX_RECORDED = 2_000_000  # members × recorded epochs × measurements kept in memory per batch
 
 
+def point_of(task: DatasetSpaceConfig) -> Point:
+    """The theory's view of a dataset point."""
+    return Point(task.n1, task.n2, task.k1, task.k2, task.r, task.n_points)
+
+
 class LinearModulesConfig(Config):
     """One setting of paper B's linear experiments. Defaults: the dense network of spec §3."""
 
@@ -67,6 +72,10 @@ class LinearModulesConfig(Config):
             raise ValueError(f"depth = {self.depth}: the local rules (gamma, nu ≠ 0) need depth 2")
         if self.record_every > self.epochs:
             raise ValueError(f"record_every = {self.record_every}: at most epochs = {self.epochs}")
+        if self.init == "aligned" and self.depth > 1:
+            needed = max(sum(m.multiplicity for m in modes(q)) for q in module_points(self.architecture, point_of(self.task)).values())
+            if needed > self.hidden:
+                raise ValueError(f"hidden = {self.hidden}: the aligned init needs at least {needed} (one unit per mode direction)")
         return self
 
     @property
@@ -103,10 +112,6 @@ class ModeProbe:
         return torch.einsum("om,soi,im->s", self.u, block, self.v) / self.u.shape[1]
 
 
-def point_of(task: DatasetSpaceConfig) -> Point:
-    return Point(task.n1, task.n2, task.k1, task.k2, task.r, task.n_points)
-
-
 def mode_probes(cfg: LinearModulesConfig, data: DatasetSpace, moments: Moments) -> list[ModeProbe]:
     """One probe per (module, effective mode) of the architecture, from the numerical SVD of each
     module's Σyx grouped onto the closed-form modes of its sub-point."""
@@ -139,8 +144,6 @@ def build_network(cfg: LinearModulesConfig, data: DatasetSpace, moments: Moments
 
 def _loss(total: torch.Tensor, x: torch.Tensor, y: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
     """Squared error summed over output ``rows``, mean over the columns of ``x``: (S,)."""
-    if x.shape[1] == 0:
-        return total.new_full((total.shape[0],), float("nan"))
     residual = (total[:, rows] @ x - y[rows]) ** 2
     return residual.sum(1).mean(-1)
 
@@ -162,9 +165,8 @@ def simulate(configs: Sequence[LinearModulesConfig], device: torch.device) -> tu
     recorded = len(configs) * (cfg.epochs // cfg.record_every + 1) * len(names)
     if recorded > MAX_RECORDED:
         raise ValueError(f"{recorded} recorded values: raise record_every or run fewer seeds per batch (at most {MAX_RECORDED})")
-    rate = len(data.train) * cfg.lr
     with _few_threads(device):
-        curves = train(network, moments.to(device), rate, cfg.epochs, observe, cfg.record_every, local_terms(cfg.gamma, cfg.nu))
+        curves = train(network, moments.to(device), 1 / time_constant(cfg), cfg.epochs, observe, cfg.record_every, local_terms(cfg.gamma, cfg.nu))
     curves = curves.cpu().numpy()
     return {name: curves[:, :, i] for i, name in enumerate(names)}, probes
 
@@ -212,6 +214,11 @@ def epochs_axis(cfg: LinearModulesConfig) -> np.ndarray:
     return np.arange(cfg.epochs // cfg.record_every + 1) * cfg.record_every
 
 
+def time_constant(cfg: LinearModulesConfig) -> float:
+    """τ = 1/(P·lr), P the number of training points."""
+    return 1 / ((cfg.task.n_train or cfg.task.n_points) * cfg.lr)
+
+
 def effective_starts(cfg: LinearModulesConfig, probe: ModeProbe, simulated: np.ndarray) -> np.ndarray:
     """Effective u0 of each member's simulated mode curve, ``simulated`` (R, S) → (S,).
 
@@ -222,7 +229,7 @@ def effective_starts(cfg: LinearModulesConfig, probe: ModeProbe, simulated: np.n
     if cfg.depth == 1:
         return simulated[0].copy()
     t = epochs_axis(cfg)
-    tau = 1 / (len(make_dataset(cfg.task).train) * cfg.lr)
+    tau = time_constant(cfg)
     starts = np.full(simulated.shape[1], np.nan)
     for member, curve in enumerate(simulated.T):
         level = min(probe.s / (2 * probe.d), curve.max())
@@ -235,8 +242,7 @@ def effective_starts(cfg: LinearModulesConfig, probe: ModeProbe, simulated: np.n
 def mode_theory(cfg: LinearModulesConfig, probe: ModeProbe, simulated: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Effective starts (S,) and theory curves (S, R) for one mode's simulated curves (R, S)."""
     starts = effective_starts(cfg, probe, simulated)
-    tau = 1 / (len(make_dataset(cfg.task).train) * cfg.lr)
-    return starts, trajectory(probe.s, probe.d, np.where(np.isfinite(starts), starts, 1.0), epochs_axis(cfg), tau, cfg.depth)
+    return starts, trajectory(probe.s, probe.d, np.where(np.isfinite(starts), starts, 1.0), epochs_axis(cfg), time_constant(cfg), cfg.depth)
 
 
 def theory_curves(cfg: LinearModulesConfig, strengths: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
