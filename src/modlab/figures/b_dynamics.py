@@ -43,7 +43,10 @@ SETTINGS: dict[str, dict[str, Any]] = {
 }
 QUADRANT_LABELS = {"oy_ox": "‖W[Ωy,Ωx]‖", "oy_gx": "‖W[Ωy,Γx]‖", "gy_ox": "‖W[Γy,Ωx]‖", "gy_gx": "‖W[Γy,Γx]‖"}
 MODE_LABELS = {"pi1": "π1", "pi2": "π2", "pi3": "π3"}
-U0_NOTE = "theory u0: effective start per seed (half-rise time matched; spec §5)"
+U0_NOTES = {
+    "deep": "theory u0: effective start per seed (half-rise time matched; spec §5)",
+    "shallow": "theory u0: the simulated strength at t = 0 (shallow dynamics are exactly decoupled)",
+}
 
 
 def curve_stats(table: pd.DataFrame, metric: str, by: list[str] | None = None) -> pd.DataFrame:
@@ -82,7 +85,8 @@ def dynamics_figure(ctx: FigureContext, name: str, setting: dict[str, Any], seed
         raise ValueError(f"{name}: the mode theory needs plain gradient flow on every point (no n_train, gamma = nu = 0)")
     t = epochs_axis(cfg)
     fig, axes = new_figure(3, width=4.4, height=3.6)
-    data: dict[str, Any] = {"setting": cfg.to_dict(), "seeds": seeds, "epochs": t, "u0": U0_NOTE}
+    u0_note = U0_NOTES["shallow" if cfg.depth == 1 else "deep"]
+    data: dict[str, Any] = {"setting": cfg.to_dict(), "seeds": seeds, "epochs": t, "u0": u0_note}
     data.update(_modes_panel(axes[0], cfg, table, t))
     data.update(_quadrant_panel(axes[1], table, t))
     data.update(_loss_panel(axes[2], table, t))
@@ -93,7 +97,7 @@ def dynamics_figure(ctx: FigureContext, name: str, setting: dict[str, Any], seed
     task = cfg.task
     fig.suptitle(
         f"{name}: {cfg.architecture}, depth {cfg.depth}, (n1 n2 k1 k2 r) = ({task.n1} {task.n2} {task.k1} {task.k2} {task.r:g}), "
-        f"lr {cfg.lr:g}, σ {cfg.init_scale:g}, {seeds} seeds — simulation solid (mean ± std), theory black dashed; {U0_NOTE}",
+        f"lr {cfg.lr:g}, σ {cfg.init_scale:g}, {seeds} seeds — simulation solid (mean ± std), theory black dashed; {u0_note}",
         fontsize=8,
     )
     return fig, data
