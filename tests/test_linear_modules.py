@@ -128,3 +128,10 @@ def test_cli_runs_a_user_defined_point(tmp_path, capsys):
     assert metrics["max_rel_error"] <= 0.03 and len(metrics["q_oy_ox"]) == 301
     assert main(["run", "linear-modules", "--set", "task.n2=7", "--store", str(tmp_path / "s.sqlite")]) == 2
     assert "n2 = 7" in capsys.readouterr().err
+
+
+def test_effective_u0_fit_survives_sparse_recording():
+    dense = run_batch([LinearModulesConfig(seed=0)], CPU)[0]
+    sparse = run_batch([LinearModulesConfig(seed=0, record_every=10)], CPU)[0]
+    assert sparse["max_rel_error"] == pytest.approx(dense["max_rel_error"], abs=0.005)
+    assert sparse["u0_dense_pi1"] == pytest.approx(dense["u0_dense_pi1"], rel=0.1)

@@ -223,7 +223,8 @@ def effective_starts(cfg: LinearModulesConfig, probe: ModeProbe, simulated: np.n
     """Effective u0 of each member's simulated mode curve, ``simulated`` (R, S) → (S,).
 
     Depth ≥ 2: the theory start that reaches the same level at the same time as the simulation,
-    the level being half the fixed point (or the highest value the run reached, if below that).
+    the level being half the fixed point (or the highest value the run reached, if below that),
+    the crossing time interpolated in logit space.
     Depth 1: the simulated value at t = 0. NaN where a curve never rises above zero.
     """
     if cfg.depth == 1:
@@ -231,12 +232,20 @@ def effective_starts(cfg: LinearModulesConfig, probe: ModeProbe, simulated: np.n
     t = epochs_axis(cfg)
     tau = time_constant(cfg)
     starts = np.full(simulated.shape[1], np.nan)
+    fixed = probe.s / probe.d
     for member, curve in enumerate(simulated.T):
-        level = min(probe.s / (2 * probe.d), curve.max())
+        level = min(fixed / 2, curve.max())
         if level > 0:
-            reached = crossing_time(t, curve, level)
+            reached = crossing_time(t, _logit(curve, fixed), _logit(level, fixed))
             starts[member] = curve[0] if reached == 0 else effective_u0(probe.s, probe.d, reached, tau, cfg.depth, level)
     return starts
+
+
+def _logit(u, fixed: float):
+    """``log(u / (fixed − u))``, clipped: linear in t along a depth-2 sigmoid, so interpolating a
+    crossing time in it is exact even when the curve is recorded sparsely."""
+    tiny = 1e-300
+    return np.log(np.maximum(u, tiny) / np.maximum(fixed - np.asarray(u), tiny))
 
 
 def mode_theory(cfg: LinearModulesConfig, probe: ModeProbe, simulated: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
