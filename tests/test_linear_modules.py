@@ -133,5 +133,5 @@ def test_cli_runs_a_user_defined_point(tmp_path, capsys):
 def test_effective_u0_fit_survives_sparse_recording():
     dense = run_batch([LinearModulesConfig(seed=0)], CPU)[0]
     sparse = run_batch([LinearModulesConfig(seed=0, record_every=10)], CPU)[0]
-    assert sparse["max_rel_error"] == pytest.approx(dense["max_rel_error"], abs=0.005)
+    assert sparse["max_rel_error"] <= dense["max_rel_error"] + 0.005  # (fewer epochs are compared)
     assert sparse["u0_dense_pi1"] == pytest.approx(dense["u0_dense_pi1"], rel=0.1)
