@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from modlab.engine.backends import Backend
 from modlab.engine.sweep import SweepReport, SweepSpec, run_sweep
-from modlab.errors import ConfigError
+from modlab.errors import ConfigError, ModlabError
 from modlab.store import Store
 
 PRESETS = ("quick", "paper")
@@ -34,7 +34,10 @@ class FigureContext:
         """Run (or resume) a sweep in the store and return its tidy table of finished runs."""
         report: SweepReport = run_sweep(spec, self.store, device=self.device, backend=self.backend, progress=self.progress)
         if report.failed:
-            raise RuntimeError(f"{report.failed} run(s) of sweep {spec.name!r} failed; see `modlab results`")
+            raise ModlabError(
+                f"{report.failed} run(s) of sweep {spec.name!r} failed (stored; list them with `modlab results "
+                f"--failed`, rerun with --retry-failed after fixing the cause)"
+            )
         return self.store.table(spec.keys())
 
 
