@@ -99,3 +99,12 @@ def test_the_example_sweep_runs_and_tabulates(tmp_path, capsys):
     assert "25 done" in capsys.readouterr().out
     assert main(["results", str(example), "--store", store, "--format", "csv"]) == 0
     assert capsys.readouterr().out.count("\n") == 1 + 25 * 5
+
+
+def test_results_without_a_spec_lists_the_whole_store(tmp_path, capsys):
+    store = str(tmp_path / "s.sqlite")
+    assert main(["sweep", str(_spec(tmp_path, fail=[True], seed=[0])), "--store", store, "--no-progress"]) == 1
+    capsys.readouterr()
+    assert main(["results", "--failed", "--store", store]) == 0
+    assert "probe asked to fail" in capsys.readouterr().out
+    assert main(["results", "--store", str(tmp_path / "none.sqlite")]) == 2

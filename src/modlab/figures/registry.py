@@ -36,7 +36,7 @@ class FigureContext:
         if report.failed:
             raise ModlabError(
                 f"{report.failed} run(s) of sweep {spec.name!r} failed (stored; list them with `modlab results "
-                f"--failed`, rerun with --retry-failed after fixing the cause)"
+                f"--failed --store STORE`, rerun with --retry-failed after fixing the cause)"
             )
         return self.store.table(spec.keys())
 
