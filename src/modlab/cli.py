@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     fig.add_argument("--out", default="results/figures", help="output folder")
     fig.add_argument("--store", default=None, help="results store (default OUT/modlab.sqlite)")
     fig.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    fig.add_argument("--retry-failed", action="store_true", help="rerun runs recorded as failed")
     _backend_options(fig)
     fig.set_defaults(handler=cmd_figure)
 
@@ -146,7 +147,7 @@ def cmd_figure(args) -> int:
     if not args.name:
         raise ConfigError("figure: name a figure (modlab figure --list shows them)")
     paths = make_figure(args.name, args.preset, args.out, store_path=args.store, device=args.device,
-                        backend=_backend(args), progress=not args.no_progress)
+                        backend=_backend(args), progress=not args.no_progress, retry_failed=args.retry_failed)
     for path in paths.values():
         print(path)
     return 0
