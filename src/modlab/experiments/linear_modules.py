@@ -37,10 +37,9 @@ from modlab.rules.gradient_flow import Moments, train
 from modlab.rules.hebbian import local_terms
 from modlab.tasks.dataset_space import DatasetSpace, DatasetSpaceConfig, make_dataset
 from modlab.theory import (
-    QUADRANTS, Point, crossing_time, effective_u0, loss_theory, module_points, modes, quadrant_norms, quadrant_norms_theory,
+    QUADRANTS, Point, crossing_time, effective_u0, group_of, loss_theory, mode_basis, module_points, modes, quadrant_norms, quadrant_norms_theory,
     systematicity, trajectory,
 )
-from modlab.theory.linear_dynamics import group_of, mode_basis
 
 MAX_RECORDED = 2_000_000  # members × recorded epochs × measurements kept in memory per batch
 

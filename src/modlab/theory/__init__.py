@@ -5,6 +5,7 @@ from modlab.theory.linear_dynamics import (
     Point,
     effective_u0,
     fixed_points,
+    group_of,
     crossing_time,
     input_eigenvalues,
     loss_theory,
@@ -29,7 +30,7 @@ from modlab.theory.spectrum import Spectrum
 from modlab.theory.systematicity import QUADRANTS, quadrant_norms, systematicity
 
 __all__ = [
-    "Mode", "Point", "QUADRANTS", "Spectrum", "crossing_time", "effective_u0", "fixed_points", "input_eigenvalues", "loss_theory",
+    "Mode", "Point", "QUADRANTS", "Spectrum", "crossing_time", "effective_u0", "fixed_points", "group_of", "input_eigenvalues", "loss_theory",
     "min_norm_losses", "min_norm_map", "mode_basis", "module_points", "modes", "numerical_spectrum", "pinv_sq_norm",
     "quadrant_norms", "quadrant_norms_theory", "rf_losses", "ridge_losses", "sample_complexity",
     "second_moments", "singular_values", "systematicity", "trajectory",
