@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -134,3 +136,10 @@ def test_ensemble_sweep_resumes_without_recomputing(tmp_path):
     assert table["key"].nunique() == 8
     kept = table[table["key"].isin(first["key"]) & (table["metric"] == "test_nmse")]
     assert kept.sort_values("key")["value"].tolist() == first[first["metric"] == "test_nmse"].sort_values("key")["value"].tolist()
+
+
+def test_example_sweep_batches_sizes_and_seeds_together():
+    spec = SweepSpec.load(Path(__file__).parents[1] / "examples" / "sine_sweep.yaml")
+    configs = spec.configs()
+    batches = make_batches("sine", {config_key("sine", c): c for c in configs})
+    assert len(configs) == 24 and sorted(len(b.keys) for b in batches) == [12, 12]
