@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from modlab.config import config_key
 from modlab.engine.backends import LocalBackend
 from modlab.engine.sweep import SweepSpec, make_batches, run_sweep
-from modlab.config import config_key
 from modlab.errors import ConfigError
 from modlab.experiments.sine import SineConfig, build_model, projection_overlap, run_batch
 from modlab.models import count_params
