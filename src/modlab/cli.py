@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     res.add_argument("--format", choices=("table", "csv", "json"), default="table")
     res.add_argument("--store", default=DEFAULT_STORE)
     res.add_argument("--failed", action="store_true", help="list the failed runs with their errors instead")
+    res.add_argument("--provenance", action="store_true", help="add each run's modlab and torch versions, device, host")
     res.set_defaults(handler=cmd_results)
     return parser
 
@@ -78,16 +79,19 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _backend_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--workers", type=int, default=1, help="local worker processes")
+    parser.add_argument("--backend", choices=("local", "ray"), default="local",
+                        help="where runs execute: this machine, or a Ray cluster (pip install 'modlab[ray]')")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="runs at once: local worker processes (default 1); with ray, tasks in flight "
+                             "and the CPUs of a local Ray (default: cores, at most 4)")
+    parser.add_argument("--ray-address", default=None, help="Ray cluster to join (e.g. 10.0.0.5:6379); default: start a local Ray")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 def _backend(args):
-    from modlab.engine import LocalBackend
+    from modlab.engine import make_backend
 
-    if args.workers < 1:
-        raise ConfigError(f"--workers {args.workers}: must be ≥ 1")
-    return LocalBackend(args.workers)
+    return make_backend(args.backend, args.workers, args.ray_address)
 
 
 def cmd_run(args) -> int:
@@ -167,6 +171,8 @@ def cmd_results(args) -> int:
                 print(f"{rec.key}\t{rec.error}")
             return 0
         table = store.table(keys)
+        if args.provenance and len(table):
+            table = table.merge(store.provenance_table(keys), on="key", how="left")
     _print_table(table, args.format)
     return 0
 

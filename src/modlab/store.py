@@ -27,6 +27,7 @@ from modlab.errors import StoreError
 
 SCHEMA_VERSION = "1"
 SQLITE_HEADER = b"SQLite format 3\x00"
+PROVENANCE = ("modlab_version", "torch_version", "device", "host", "finished_at")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
@@ -66,13 +67,17 @@ class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         _check_is_store_or_new(self.path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        except (OSError, sqlite3.DatabaseError) as err:
+            raise StoreError(f"{self.path}: cannot create or open the store ({err})") from None
+        try:
             self._db.execute("PRAGMA busy_timeout = 60000")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._init_schema()
         except sqlite3.DatabaseError as err:
+            self._db.close()
             raise StoreError(f"{self.path}: cannot open as a modlab store ({err})") from None
 
     def _init_schema(self) -> None:
@@ -112,14 +117,17 @@ class Store:
 
     def statuses(self, keys: Iterable[str]) -> dict[str, str]:
         """Key → 'done' | 'failed' for the keys that have a record."""
+        return dict(self._select_by_key("status", keys))
+
+    def _select_by_key(self, columns: str, keys: Iterable[str]) -> list[tuple]:
+        """``SELECT key, columns`` of the runs with the given keys (in chunks SQLite accepts)."""
         keys = list(keys)
-        found: dict[str, str] = {}
+        rows: list[tuple] = []
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            query = f"SELECT key, status FROM runs WHERE key IN ({marks})"
-            found.update(self._db.execute(query, chunk).fetchall())
-        return found
+            rows += self._db.execute(f"SELECT key, {columns} FROM runs WHERE key IN ({marks})", chunk).fetchall()
+        return rows
 
     def records(self, keys: Iterable[str] | None = None, status: str | None = None) -> list[RunRecord]:
         """The stored runs (all, or those with the given keys), in key order of ``keys``."""
@@ -132,9 +140,15 @@ class Store:
 
     def provenance(self, key: str) -> dict[str, Any]:
         """Versions, device and host a run was computed with."""
-        cols = ("modlab_version", "torch_version", "device", "host", "finished_at")
-        row = self._db.execute(f"SELECT {', '.join(cols)} FROM runs WHERE key = ?", (key,)).fetchone()
-        return dict(zip(cols, row)) if row else {}
+        row = self._db.execute(f"SELECT {', '.join(PROVENANCE)} FROM runs WHERE key = ?", (key,)).fetchone()
+        return dict(zip(PROVENANCE, row)) if row else {}
+
+    def provenance_table(self, keys: Iterable[str]) -> pd.DataFrame:
+        """One row per stored run of ``keys``: key, modlab and torch versions, device, host, finish time."""
+        keys = list(keys)
+        order = {key: i for i, key in enumerate(keys)}
+        rows = sorted(self._select_by_key(", ".join(PROVENANCE), keys), key=lambda row: order[row[0]])
+        return pd.DataFrame(rows, columns=["key", *PROVENANCE])
 
     def table(self, keys: Iterable[str] | None = None) -> pd.DataFrame:
         """The tidy table of finished runs: one row per run × metric (× step for curves)."""
@@ -155,24 +169,47 @@ class _Transaction:
 
 
 def _check_is_store_or_new(path: Path) -> None:
-    """Refuse, without touching it, any existing file that is not a modlab store."""
+    """Refuse, without touching it, any existing file that is not a sound modlab store of this
+    schema. An SQLite file with no tables yet is one that another process is creating: it is new."""
     if path.is_dir():
         raise StoreError(f"{path} is a directory, not a modlab store file")
     if not path.exists() or path.stat().st_size == 0:
         return
-    with open(path, "rb") as handle:
-        if handle.read(16) != SQLITE_HEADER:
-            raise StoreError(f"{path} is not a modlab store (not an SQLite file)")
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as err:
+        raise StoreError(f"{path}: cannot read ({err.strerror})") from None
+    if header != SQLITE_HEADER:
+        raise StoreError(f"{path} is not a modlab store (not an SQLite file)")
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
         try:
-            app = db.execute("SELECT value FROM meta WHERE key = 'app'").fetchone()
+            problem = _store_problem(db)
         finally:
             db.close()
     except sqlite3.DatabaseError as err:
-        raise StoreError(f"{path} is not a modlab store ({err})") from None
-    if app is None or app[0] != "modlab":
-        raise StoreError(f"{path} is not a modlab store (no modlab metadata)")
+        raise StoreError(f"{path} is not a readable modlab store ({err})") from None
+    if problem:
+        raise StoreError(f"{path} {problem}")
+
+
+def _store_problem(db: sqlite3.Connection) -> str | None:
+    """What makes this SQLite database unusable as a modlab store, or None."""
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not tables:
+        return None
+    if "meta" not in tables:
+        return f"is not a modlab store (an SQLite database with tables {', '.join(sorted(tables))})"
+    meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('app', 'schema')").fetchall())
+    if meta.get("app") != "modlab":
+        return "is not a modlab store (no modlab metadata)"
+    if meta.get("schema") != SCHEMA_VERSION:
+        return f"has store schema {meta.get('schema')}, this modlab reads schema {SCHEMA_VERSION}"
+    check = db.execute("PRAGMA quick_check(1)").fetchone()[0]
+    if check != "ok":
+        return f"is damaged (truncated or overwritten): {check}"
+    return None
 
 
 def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
