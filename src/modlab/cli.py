@@ -25,11 +25,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except ModlabError as err:
-        print(f"modlab: error: {err}", file=sys.stderr)
+        print(f"modlab: error: {printable(str(err))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("modlab: interrupted; finished runs are stored, rerun the same command to resume", file=sys.stderr)
         return 130
+
+
+def printable(message: str) -> str:
+    """One terminal line: newlines and other control characters (say, in a bad field name) escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -177,11 +177,13 @@ def _check_is_store_or_new(path: Path) -> None:
         return
     try:
         with open(path, "rb") as handle:
-            header = handle.read(len(SQLITE_HEADER))
+            header = handle.read(100)
     except OSError as err:
         raise StoreError(f"{path}: cannot read ({err.strerror})") from None
-    if header != SQLITE_HEADER:
+    if not header.startswith(SQLITE_HEADER):
         raise StoreError(f"{path} is not a modlab store (not an SQLite file)")
+    if problem := _size_problem(path, header):
+        raise StoreError(f"{path} is damaged: {problem}")
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
         try:
@@ -192,6 +194,23 @@ def _check_is_store_or_new(path: Path) -> None:
         raise StoreError(f"{path} is not a readable modlab store ({err})") from None
     if problem:
         raise StoreError(f"{path} {problem}")
+
+
+def _size_problem(path: Path, header: bytes) -> str | None:
+    """A file shorter than its header says, or not whole pages: truncated. Only checked when no
+    write-ahead log is pending, since a checkpoint cut short leaves the file short until replayed."""
+    wal = path.with_name(path.name + "-wal")
+    if len(header) < 100 or (wal.exists() and wal.stat().st_size > 0):
+        return None if len(header) == 100 else f"{len(header)} bytes, shorter than an SQLite header"
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages, counter, valid_for = (int.from_bytes(header[i : i + 4], "big") for i in (28, 24, 92))
+    size = path.stat().st_size
+    if page_size < 512 or size % page_size:
+        return f"{size} bytes is not a whole number of {page_size}-byte pages (truncated?)"
+    if counter == valid_for and pages * page_size > size:
+        return f"{size} bytes, but its header counts {pages} pages of {page_size} bytes (truncated)"
+    return None
 
 
 def _store_problem(db: sqlite3.Connection) -> str | None:
