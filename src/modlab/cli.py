@@ -87,8 +87,8 @@ def _backend_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", choices=("local", "ray"), default="local",
                         help="where runs execute: this machine, or a Ray cluster (pip install 'modlab[ray]')")
     parser.add_argument("--workers", type=int, default=None,
-                        help="runs at once: local worker processes (default 1); with ray, tasks in flight "
-                             "and the CPUs of a local Ray (default: cores, at most 4)")
+                        help="runs at once: local worker processes (default 1); with ray, the CPUs of the "
+                             "local Ray it starts (default: cores, at most 4), or with --ray-address the tasks in flight")
     parser.add_argument("--ray-address", default=None, help="Ray cluster to join (e.g. 10.0.0.5:6379); default: start a local Ray")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 

@@ -96,7 +96,8 @@ class _WorkerPool:
 
     def _start(self) -> _Worker:
         parent, child = self.context.Pipe()
-        process = self.context.Process(target=_serve, args=(child, self.fn, self.device), daemon=True)
+        threads = max(1, (os.cpu_count() or 1) // self.size)
+        process = self.context.Process(target=_serve, args=(child, self.fn, self.device, threads), daemon=True)
         process.start()
         child.close()
         return _Worker(process, parent)
@@ -159,9 +160,13 @@ def _receive(conn: Connection) -> tuple[bool, Any] | None:
         return None
 
 
-def _serve(conn: Connection, fn: Callable[[Any, str], Any], device: str) -> None:
+def _serve(conn: Connection, fn: Callable[[Any, str], Any], device: str, threads: int) -> None:
     """Worker loop: receive ``(index, item)``, send ``(True, result)`` or ``(False, exception)``.
-    Exits when the driver says so or goes away."""
+    Exits when the driver says so or goes away. The workers share the cores: ``threads`` each
+    (more would oversubscribe them, and spinning BLAS threads slow tiny runs many times over)."""
+    import torch
+
+    torch.set_num_threads(threads)
     while True:
         try:
             message = conn.recv()
@@ -198,7 +203,8 @@ def _close(worker: _Worker) -> None:
 
 class RayBackend:
     """A Ray cluster at ``address``, or (``address=None``) a local Ray started with ``workers`` CPUs
-    (default: this machine's cores, at most 4). ``workers`` also caps the tasks in flight.
+    (default: this machine's cores, at most 4). On a cluster, ``workers`` caps the tasks in flight
+    (the share of the cluster this sweep takes); a local Ray's CPU count is its own cap.
 
     Tasks whose worker process dies are retried by Ray up to ``retries`` times, then yielded as
     :class:`Lost`. With device ``cuda`` (or ``auto`` on a cluster that has GPUs) each task asks
@@ -217,7 +223,7 @@ class RayBackend:
         todo = deque(items)
         pending: dict[Any, Any] = {}
         while todo or pending:
-            while todo and (self.workers is None or len(pending) < self.workers):
+            while todo and (self.address is None or self.workers is None or len(pending) < self.workers):
                 item = todo.popleft()
                 pending[task.remote(item, device)] = item
             [ref], _ = ray.wait(list(pending), num_returns=1)
