@@ -1,11 +1,16 @@
-"""Functions the backend tests hand to worker processes. Kept free of torch and modlab imports so a
-spawned worker starts in a fraction of a second."""
+"""Functions the backend tests hand to worker processes (importable by them: no test module state),
+and a thread-count scope so an in-process reference sweep runs with a worker's intra-op threads
+(CPU results of LAPACK-based runs depend on the thread count)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 from pathlib import Path
+from typing import Iterator
+
+import torch
 
 
 def square(item: int, device: str) -> tuple[int, str]:
@@ -27,3 +32,14 @@ def raise_on_three(item: int, device: str) -> int:
     if item == 3:
         raise ValueError("three is not allowed")
     return item
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int) -> Iterator[None]:
+    """Run this block with ``threads`` intra-op threads (as a worker would), then restore the count."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -8,9 +8,10 @@ import sys
 import backend_probes
 import pandas as pd
 import pytest
-from backend_probes import die_on_request, raise_on_three, square
+from backend_probes import die_on_request, raise_on_three, square, torch_threads
 
 from modlab.engine import LocalBackend, Lost, RayBackend, SweepSpec, make_backend, run_sweep
+from modlab.engine.backends import RAY_CPUS_PER_TASK
 from modlab.errors import ConfigError, ModlabError
 from modlab.store import Store
 
@@ -83,8 +84,8 @@ def local_ray():
     ray.shutdown()
 
 
-def test_sweep_on_local_ray_gives_the_local_table(tmp_path, local_ray):
-    with Store(tmp_path / "local.sqlite") as store:
+def test_sweep_on_local_ray_gives_the_in_process_bits_at_equal_threads(tmp_path, local_ray):
+    with Store(tmp_path / "local.sqlite") as store, torch_threads(RAY_CPUS_PER_TASK):
         run_sweep(TINY, store, progress=False)
         local = store.table(TINY.keys())
     with Store(tmp_path / "ray.sqlite") as store:

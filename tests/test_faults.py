@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from backend_probes import torch_threads
 
 from modlab.engine import SweepSpec, run_sweep
+from modlab.engine.backends import threads_per_worker
 from modlab.store import Store
 
 SEEDS = [0, 1, 2, 3]
@@ -28,13 +30,24 @@ BATCH = len(SEEDS)  # the seeds of one n are simulated as one batch
 WAIT_S = 120
 
 
+def uninterrupted_table(folder: Path) -> pd.DataFrame:
+    spec = SweepSpec.model_validate(SPEC)
+    with Store(folder / "s.sqlite") as store:
+        run_sweep(spec, store, progress=False)
+        return store.table(spec.keys())
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> pd.DataFrame:
     """The table of one uninterrupted in-process run."""
-    spec = SweepSpec.model_validate(SPEC)
-    with Store(tmp_path_factory.mktemp("reference") / "s.sqlite") as store:
-        run_sweep(spec, store, progress=False)
-        return store.table(spec.keys())
+    return uninterrupted_table(tmp_path_factory.mktemp("reference"))
+
+
+@pytest.fixture(scope="module")
+def reference_two_workers(tmp_path_factory) -> pd.DataFrame:
+    """The same, with the intra-op threads each of two workers gets."""
+    with torch_threads(threads_per_worker(2)):
+        return uninterrupted_table(tmp_path_factory.mktemp("reference-two-workers"))
 
 
 def write_spec(folder: Path, name: str, n_values: list[int]) -> Path:
@@ -124,7 +137,7 @@ def worker_pids(driver: int) -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="finds worker processes through Linux /proc")
-def test_sigkilled_worker_is_replaced_and_the_sweep_finishes(tmp_path, reference):
+def test_sigkilled_worker_is_replaced_and_the_sweep_finishes(tmp_path, reference_two_workers):
     spec, store = write_spec(tmp_path, "faults", N_VALUES), tmp_path / "s.sqlite"
     proc = launch(spec, store, "--workers", "2")
     wait_for_rows(store, 1, proc)
@@ -133,7 +146,7 @@ def test_sigkilled_worker_is_replaced_and_the_sweep_finishes(tmp_path, reference
     os.kill(victims[0], signal.SIGKILL)
     finish(proc)
     assert not Path(f"/proc/{victims[0]}").exists()
-    assert_complete_and_unique(store, final_table(store), reference)
+    assert_complete_and_unique(store, final_table(store), reference_two_workers)
 
 
 def test_two_sweeps_on_one_new_store_lose_nothing(tmp_path, reference):

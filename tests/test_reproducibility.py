@@ -1,6 +1,7 @@
-"""The same spec and seeds give bit-identical results on the CPU: across runs, across local
-backends and however the seeds are batched (Ray: tests/test_backends.py). Every stored run records
-the modlab and torch versions and the device, and ``modlab results --provenance`` shows them."""
+"""The same spec and seeds give bit-identical results on the CPU: across runs, however the seeds
+are batched, and across backends when runs get the same intra-op threads (LAPACK's least squares
+differs in the last bits between thread counts; Ray: tests/test_backends.py). Every stored run
+records the modlab and torch versions and the device, and ``modlab results --provenance`` shows them."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import io
 import pandas as pd
 import pytest
 import torch
+from backend_probes import torch_threads
 
 import modlab
 from modlab.cli import main
 from modlab.engine import LocalBackend, SweepSpec, run_sweep
+from modlab.engine.backends import threads_per_worker
 from modlab.store import Store
 
 SPEC = SweepSpec(
@@ -38,8 +41,10 @@ def test_a_second_run_is_bit_identical(tmp_path, first_run):
     pd.testing.assert_frame_equal(sweep_table(tmp_path / "s.sqlite"), first_run, check_exact=True)
 
 
-def test_worker_processes_give_the_in_process_bits(tmp_path, first_run):
-    pd.testing.assert_frame_equal(sweep_table(tmp_path / "s.sqlite", backend=LocalBackend(workers=2)), first_run, check_exact=True)
+def test_worker_processes_give_the_in_process_bits_at_equal_threads(tmp_path):
+    with torch_threads(threads_per_worker(2)):
+        in_process = sweep_table(tmp_path / "in-process.sqlite")
+    pd.testing.assert_frame_equal(sweep_table(tmp_path / "s.sqlite", backend=LocalBackend(workers=2)), in_process, check_exact=True)
 
 
 def test_batching_seeds_differently_gives_the_same_bits(tmp_path, first_run):

@@ -8,6 +8,10 @@ so the single store writer commits it at once and a killed driver loses only unf
   starts a small local Ray. Ray retries tasks whose worker died; what it gives up on is :class:`Lost`.
 
 Backends never touch the store: the driver process is its only writer.
+
+Bits: a run's CPU result can differ in the last bits between intra-op thread counts (LAPACK's
+least squares does), so runs are bit-identical across backends when they get the same threads:
+in-process, torch's default; a local worker, :func:`threads_per_worker`; a Ray task, one.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from modlab.errors import ConfigError, ModlabError
 BACKENDS = ("local", "ray")
 LOCAL_RAY_MAX_CPUS = 4
 LOCAL_RAY_OBJECT_STORE = 256 * 1024**2  # bytes; results are small, so keep the local Ray light
+RAY_CPUS_PER_TASK = 1  # and as many intra-op threads
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,7 @@ class LocalBackend:
 
     Workers are forked from a fork server that has imported the engine (and so torch) once: a
     fresh or replacement worker starts in milliseconds, and no worker inherits the driver's
-    threads, CUDA state or open store. (Windows and macOS have no fork server: plain spawn there.)
+    threads, CUDA state or open store (plain spawn where there is no fork server, as on Windows).
 
     A worker process that dies while holding an item is replaced and the item handed out again,
     up to ``retries`` times; after that the item is yielded as :class:`Lost`.
@@ -96,8 +101,7 @@ class _WorkerPool:
 
     def _start(self) -> _Worker:
         parent, child = self.context.Pipe()
-        threads = max(1, (os.cpu_count() or 1) // self.size)
-        process = self.context.Process(target=_serve, args=(child, self.fn, self.device, threads), daemon=True)
+        process = self.context.Process(target=_serve, args=(child, self.fn, self.device, threads_per_worker(self.size)), daemon=True)
         process.start()
         child.close()
         return _Worker(process, parent)
@@ -136,6 +140,11 @@ class _WorkerPool:
             _stop(workers)
 
 
+def threads_per_worker(workers: int) -> int:
+    """Intra-op threads of each of ``workers`` local workers: the cores shared out, at least one."""
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
 def _worker_context() -> multiprocessing.context.BaseContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
@@ -164,9 +173,7 @@ def _serve(conn: Connection, fn: Callable[[Any, str], Any], device: str, threads
     """Worker loop: receive ``(index, item)``, send ``(True, result)`` or ``(False, exception)``.
     Exits when the driver says so or goes away. The workers share the cores: ``threads`` each
     (more would oversubscribe them, and spinning BLAS threads slow tiny runs many times over)."""
-    import torch
-
-    torch.set_num_threads(threads)
+    _set_threads(threads)
     while True:
         try:
             message = conn.recv()
@@ -183,6 +190,18 @@ def _serve(conn: Connection, fn: Callable[[Any, str], Any], device: str, threads
             conn.send(reply)
         except (BrokenPipeError, OSError):
             return
+
+
+def _set_threads(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _call_with_threads(fn: Callable[[Any, str], Any], threads: int, item: Any, device: str) -> Any:
+    """A Ray task: ``fn(item, device)`` with as many intra-op threads as the task has CPUs."""
+    _set_threads(threads)
+    return fn(item, device)
 
 
 def _stop(workers: list[_Worker]) -> None:
@@ -219,13 +238,13 @@ class RayBackend:
     def map(self, fn, items, device):
         ray = _connect_ray(self.address, self.workers)
         gpus = 1 if device.startswith("cuda") or (device == "auto" and ray.cluster_resources().get("GPU", 0) > 0) else 0
-        task = ray.remote(fn).options(num_cpus=1, num_gpus=gpus, max_retries=self.retries)
+        task = ray.remote(_call_with_threads).options(num_cpus=RAY_CPUS_PER_TASK, num_gpus=gpus, max_retries=self.retries)
         todo = deque(items)
         pending: dict[Any, Any] = {}
         while todo or pending:
             while todo and (self.address is None or self.workers is None or len(pending) < self.workers):
                 item = todo.popleft()
-                pending[task.remote(item, device)] = item
+                pending[task.remote(fn, RAY_CPUS_PER_TASK, item, device)] = item
             [ref], _ = ray.wait(list(pending), num_returns=1)
             item = pending.pop(ref)
             try:
