@@ -76,6 +76,12 @@ def test_ray_backend_without_ray_says_how_to_install_it(monkeypatch):
         list(RayBackend().map(square, [1], "cpu"))
 
 
+def test_ray_backend_fails_fast_on_an_address_nobody_listens_on():
+    pytest.importorskip("ray", reason="ray is not installed (pip install 'modlab[ray]')")
+    with pytest.raises(ModlabError, match="cannot reach Ray at 127.0.0.1:1"):
+        list(RayBackend(address="127.0.0.1:1").map(square, [1], "cpu"))
+
+
 @pytest.fixture(scope="module")
 def local_ray():
     ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'modlab[ray]')")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import socket
 from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -29,6 +30,7 @@ BACKENDS = ("local", "ray")
 LOCAL_RAY_MAX_CPUS = 4
 LOCAL_RAY_OBJECT_STORE = 256 * 1024**2  # bytes; results are small, so keep the local Ray light
 RAY_CPUS_PER_TASK = 1  # and as many intra-op threads
+RAY_CONNECT_TIMEOUT_S = 5
 
 
 @dataclass(frozen=True)
@@ -261,6 +263,8 @@ def _connect_ray(address: str | None, workers: int | None):
         import ray
     except ImportError:
         raise ModlabError("backend 'ray' needs the ray package: pip install 'modlab[ray]'") from None
+    if address is not None:
+        _check_reachable(address)
     if ray.is_initialized():
         return ray
     options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": "warning"}
@@ -272,6 +276,20 @@ def _connect_ray(address: str | None, workers: int | None):
     try:
         ray.init(**options)
     except (ConnectionError, RuntimeError, ValueError) as err:
-        where = address or "a local Ray"
-        raise ModlabError(f"cannot start or reach Ray at {where}: {str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        if address is None:
+            raise ModlabError(f"cannot start a local Ray: {reason}") from None
+        raise ModlabError(f"cannot join Ray at {address}: {reason} (a cluster with token authentication, the default "
+                          "since Ray 2.59, needs RAY_AUTH_MODE=token and its token here)") from None
     return ray
+
+
+def _check_reachable(address: str) -> None:
+    """Fail fast on a ``host:port`` nobody listens on (Ray itself retries for minutes)."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=RAY_CONNECT_TIMEOUT_S).close()
+    except OSError as err:
+        raise ModlabError(f"cannot reach Ray at {address}: {err.strerror or err} (start it with `ray start --head`)") from None
