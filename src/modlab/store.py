@@ -29,6 +29,7 @@ from modlab.errors import StoreError
 
 SCHEMA_VERSION = "1"
 SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_S = 60
 PROVENANCE = ("modlab_version", "torch_version", "device", "host", "finished_at")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -71,12 +72,12 @@ class Store:
         _check_is_store_or_new(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         except (OSError, sqlite3.DatabaseError) as err:
             raise StoreError(f"{self.path}: cannot create or open the store ({err})") from None
         try:
-            self._db.execute("PRAGMA busy_timeout = 60000")
-            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+            _use_wal(self._db)
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._init_schema()
         except sqlite3.DatabaseError as err:
@@ -158,6 +159,22 @@ class Store:
         return tidy_table(self.records(keys, status="done"))
 
 
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Switch to WAL journaling. SQLite answers "locked" at once, without waiting, when two
+    processes make that switch on a new store together, so wait here (up to the busy timeout)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            if db.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal":
+                return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err):
+                raise
+        if time.monotonic() > deadline:
+            raise sqlite3.OperationalError("database is locked (cannot switch to WAL journaling)")
+        time.sleep(0.01)
+
+
 class _Transaction:
     """``BEGIN IMMEDIATE`` … ``COMMIT`` (rolled back on error), for autocommit connections."""
 
@@ -188,7 +205,7 @@ def _check_is_store_or_new(path: Path) -> None:
     if problem := _size_problem(path, header):
         raise StoreError(f"{path} is damaged: {problem}")
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
         try:
             problem = _store_problem(db)
         finally:
