@@ -28,6 +28,10 @@ def die_on_request(item: tuple[int, str, str | None], device: str) -> int:
     return value
 
 
+def pid_and_threads(item: int, device: str) -> tuple[int, int]:
+    return os.getpid(), torch.get_num_threads()
+
+
 def raise_on_three(item: int, device: str) -> int:
     if item == 3:
         raise ValueError("three is not allowed")

@@ -3,15 +3,16 @@ sweep on a local Ray fills the store with exactly the table the local backend gi
 
 from __future__ import annotations
 
+import os
 import sys
 
 import backend_probes
 import pandas as pd
 import pytest
-from backend_probes import die_on_request, raise_on_three, square, torch_threads
+from backend_probes import die_on_request, pid_and_threads, raise_on_three, square, torch_threads
 
 from modlab.engine import LocalBackend, Lost, RayBackend, SweepSpec, make_backend, run_sweep
-from modlab.engine.backends import RAY_CPUS_PER_TASK
+from modlab.engine.backends import RAY_CPUS_PER_TASK, threads_per_worker
 from modlab.errors import ConfigError, ModlabError
 from modlab.store import Store
 
@@ -113,3 +114,20 @@ def test_ray_reports_a_task_whose_worker_always_dies(local_ray):
     [result] = RayBackend(workers=1, retries=0).map(die_on_request, [(7, "always", None)], "cpu")
     assert isinstance(result, Lost) and result.item == (7, "always", None)
     assert "ray gave up on the task" in result.reason
+
+
+def test_ray_reraises_an_error_of_the_function(local_ray):
+    with pytest.raises(ValueError, match="three is not allowed"):
+        list(RayBackend(workers=2).map(raise_on_three, [1, 3], "cpu"))
+
+
+def test_one_item_on_a_pool_still_runs_in_a_worker():
+    """So a sweep's bits never depend on how many batches it has left (worker threads ≠ driver's)."""
+    [(pid, threads)] = LocalBackend(workers=2).map(pid_and_threads, [0], "cpu")
+    assert pid != os.getpid()
+    assert threads == threads_per_worker(2)
+
+
+def test_ray_tasks_run_with_one_thread_per_cpu_they_hold(local_ray):
+    [(_, threads)] = RayBackend(workers=2).map(pid_and_threads, [0], "cpu")
+    assert threads == RAY_CPUS_PER_TASK

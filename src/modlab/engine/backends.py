@@ -80,11 +80,12 @@ class LocalBackend:
 
     def map(self, fn, items, device):
         items = list(items)
-        if self.workers == 1 or len(items) <= 1:
+        if self.workers == 1:
             for item in items:
                 yield fn(item, device)
-            return
-        yield from _WorkerPool(fn, device, min(self.workers, len(items)), self.retries).map(items)
+        elif items:  # even one item goes to a worker, so its bits never depend on how many there are
+            pool = _WorkerPool(fn, device, min(self.workers, len(items)), threads_per_worker(self.workers), self.retries)
+            yield from pool.map(items)
 
 
 @dataclass
@@ -97,13 +98,13 @@ class _Worker:
 class _WorkerPool:
     """Worker processes, one pipe each, so a dead worker's item is known exactly."""
 
-    def __init__(self, fn: Callable[[Any, str], Any], device: str, size: int, retries: int):
-        self.fn, self.device, self.size, self.retries = fn, device, size, retries
+    def __init__(self, fn: Callable[[Any, str], Any], device: str, size: int, threads: int, retries: int):
+        self.fn, self.device, self.size, self.threads, self.retries = fn, device, size, threads, retries
         self.context = _worker_context()
 
     def _start(self) -> _Worker:
         parent, child = self.context.Pipe()
-        process = self.context.Process(target=_serve, args=(child, self.fn, self.device, threads_per_worker(self.size)), daemon=True)
+        process = self.context.Process(target=_serve, args=(child, self.fn, self.device, self.threads), daemon=True)
         process.start()
         child.close()
         return _Worker(process, parent)
