@@ -90,9 +90,6 @@ class Store:
                 self._db.execute(statement)
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('app', 'modlab')")
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
-        schema = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0]
-        if schema != SCHEMA_VERSION:
-            raise StoreError(f"{self.path}: store schema {schema}, this modlab reads schema {SCHEMA_VERSION}")
 
     def _transaction(self):
         return _Transaction(self._db)
@@ -219,9 +216,11 @@ def _check_is_store_or_new(path: Path) -> None:
 def _size_problem(path: Path, header: bytes) -> str | None:
     """A file shorter than its header says, or not whole pages: truncated. Only checked when no
     write-ahead log is pending, since a checkpoint cut short leaves the file short until replayed."""
+    if len(header) < 100:
+        return f"{len(header)} bytes, shorter than an SQLite header (truncated)"
     wal = path.with_name(path.name + "-wal")
-    if len(header) < 100 or (wal.exists() and wal.stat().st_size > 0):
-        return None if len(header) == 100 else f"{len(header)} bytes, shorter than an SQLite header"
+    if wal.exists() and wal.stat().st_size > 0:
+        return None
     page_size = int.from_bytes(header[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
     pages, counter, valid_for = (int.from_bytes(header[i : i + 4], "big") for i in (28, 24, 92))
