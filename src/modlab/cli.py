@@ -96,6 +96,8 @@ def _backend_options(parser: argparse.ArgumentParser) -> None:
 def _backend(args):
     from modlab.engine import make_backend
 
+    if args.workers is not None and args.workers < 1:
+        raise ConfigError(f"--workers {args.workers}: must be ≥ 1")
     return make_backend(args.backend, args.workers, args.ray_address)
 
 
