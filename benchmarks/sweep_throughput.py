@@ -12,12 +12,13 @@ not the science. Rows:
   starts its workers, printed separately).
 
 Store overhead per run = (local-1 time − compute-only time) / runs, and the time of one
-``Store.put`` measured alone. Usage: ``python benchmarks/sweep_throughput.py [--runs 256] [--workers N]``.
+``Store.put`` measured alone. Usage: ``python benchmarks/sweep_throughput.py [--runs 256] [--workers N] [--repeats 3]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import json
 import os
@@ -45,7 +46,11 @@ def time_compute_only(spec: SweepSpec) -> float:
 
 
 def time_sweep(spec: SweepSpec, folder: Path, name: str, backend) -> float:
-    with Store(folder / f"{name}.sqlite") as store:
+    """Seconds for the whole sweep into a fresh store."""
+    path = folder / f"{name}.sqlite"
+    for stale in folder.glob(f"{name}.sqlite*"):
+        stale.unlink()
+    with Store(path) as store:
         start = time.perf_counter()
         report = run_sweep(spec, store, backend=backend, progress=False, device="cpu")
         seconds = time.perf_counter() - start
@@ -53,10 +58,17 @@ def time_sweep(spec: SweepSpec, folder: Path, name: str, backend) -> float:
     return seconds
 
 
+def best_of(repeats: int, measure) -> float:
+    """The fastest of ``repeats`` measurements: the least disturbed by other jobs on the CPU."""
+    return min(measure() for _ in range(repeats))
+
+
 def time_put(spec: SweepSpec, folder: Path) -> float:
     """Seconds per ``Store.put`` of an already computed record."""
     batches = make_batches(spec.experiment, dict(zip(spec.keys(), spec.configs())))
     records = [r for batch in batches for r in run_batch_safely(batch, "cpu")]
+    for stale in folder.glob("put.sqlite*"):
+        stale.unlink()
     with Store(folder / "put.sqlite") as store:
         start = time.perf_counter()
         for record in records:
@@ -84,6 +96,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=256)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--repeats", type=int, default=3, help="each row is the best of this many sweeps")
     args = parser.parse_args()
     torch.set_num_threads(1)
     spec = tiny_spec(args.runs)
@@ -91,19 +104,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         time_compute_only(tiny_spec(8))  # warm-up: imports, first-call costs
-        seconds = {"compute only": time_compute_only(spec)}
-        seconds["local-1"] = time_sweep(spec, folder, "local-1", LocalBackend(1))
+        repeat = functools.partial(best_of, args.repeats)
+        seconds = {"compute only": repeat(lambda: time_compute_only(spec))}
+        seconds["local-1"] = repeat(lambda: time_sweep(spec, folder, "local-1", LocalBackend(1)))
         local_n = LocalBackend(args.workers)
         startup = {f"local-{args.workers}": warm_up(folder, "local-n", local_n)}
-        seconds[f"local-{args.workers}"] = time_sweep(spec, folder, "local-n", local_n)
+        seconds[f"local-{args.workers}"] = repeat(lambda: time_sweep(spec, folder, "local-n", local_n))
         has_ray = importlib.util.find_spec("ray") is not None
         if has_ray:
             ray_backend = RayBackend(workers=args.workers)
             startup["ray"] = warm_up(folder, "ray", ray_backend, start=lambda: start_ray(args.workers))
-            seconds["ray"] = time_sweep(spec, folder, "ray", ray_backend)
-        put_ms = 1e3 * time_put(spec, folder)
+            seconds["ray"] = repeat(lambda: time_sweep(spec, folder, "ray", ray_backend))
+        put_ms = 1e3 * repeat(lambda: time_put(spec, folder))
     store_ms = 1e3 * (seconds["local-1"] - seconds["compute only"]) / runs
-    print(f"{runs} tiny linear-rf runs, one run per batch; {os.cpu_count()} CPU cores (shared with other jobs while measured)")
+    print(f"{runs} tiny linear-rf runs, one run per batch, best of {args.repeats}; {os.cpu_count()} CPU cores "
+          "(other jobs may share them: compare rows of one run)")
     print(f"{'backend':>14} {'seconds':>9} {'runs/s':>9} {'vs local-1':>11}")
     for name, value in seconds.items():
         print(f"{name:>14} {value:9.2f} {runs / value:9.1f} {seconds['local-1'] / value:10.2f}x")
