@@ -1,6 +1,6 @@
 """Nothing finished is lost and nothing is stored twice: the sweep driver SIGKILLed at random points
-and rerun, a worker process SIGKILLed mid-sweep, and two sweeps (and two raw writers) sharing one
-store at once all end with exactly the table of one uninterrupted run."""
+and rerun, a worker process SIGKILLed mid-sweep, Ctrl-C, and two sweeps (and two raw writers)
+sharing one store at once all end with exactly the table of one uninterrupted run."""
 
 from __future__ import annotations
 
@@ -146,6 +146,19 @@ def test_sigkilled_worker_is_replaced_and_the_sweep_finishes(tmp_path, reference
     os.kill(victims[0], signal.SIGKILL)
     finish(proc)
     assert not Path(f"/proc/{victims[0]}").exists()
+    assert_complete_and_unique(store, final_table(store), reference_two_workers)
+
+
+def test_ctrl_c_stops_the_workers_quietly_and_the_rerun_finishes(tmp_path, reference_two_workers):
+    spec, store = write_spec(tmp_path, "faults", N_VALUES), tmp_path / "s.sqlite"
+    proc = launch(spec, store, "--workers", "2")
+    wait_for_rows(store, 1, proc)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=WAIT_S)
+    assert proc.returncode == 130
+    assert err == "modlab: interrupted; finished runs are stored, rerun the same command to resume\n"
+    assert stored_rows(store) < RUNS
+    finish(launch(spec, store, "--workers", "2"))
     assert_complete_and_unique(store, final_table(store), reference_two_workers)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import socket
 from collections import deque
 from dataclasses import dataclass
@@ -175,7 +176,9 @@ def _receive(conn: Connection) -> tuple[bool, Any] | None:
 def _serve(conn: Connection, fn: Callable[[Any, str], Any], device: str, threads: int) -> None:
     """Worker loop: receive ``(index, item)``, send ``(True, result)`` or ``(False, exception)``.
     Exits when the driver says so or goes away. The workers share the cores: ``threads`` each
-    (more would oversubscribe them, and spinning BLAS threads slow tiny runs many times over)."""
+    (more would oversubscribe them, and spinning BLAS threads slow tiny runs many times over).
+    Ctrl-C is the driver's to handle: it stops the workers."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _set_threads(threads)
     while True:
         try:
