@@ -94,24 +94,24 @@ def bad_int() -> st.SearchStrategy:
 
 @st.composite
 def broken_fields(draw) -> tuple[dict, str]:
-    """Config fields of a good run with one defect, and the field the error must name."""
+    """Config fields of a good run with one defect, and the quoted field name the error must hold."""
     fields = {"m": 4, "p": 6, "n": 8}
     defect = draw(st.sampled_from(["unknown", "bad_int", "bad_noise"]))
     if defect == "unknown":
         key = draw(st.from_regex(r"[a-z_]{1,10}", fullmatch=True).filter(lambda k: k not in FIELDS))
         fields[key] = draw(json_values)
-        return fields, key
+        return fields, f"'{key}'"
     if defect == "bad_int":
         field = draw(st.sampled_from(POSITIVE_INT_FIELDS))
         fields[field] = draw(bad_int())
-        return fields, field
+        return fields, f"'{field}'"
     fields["noise"] = draw(st.floats(max_value=-1e-9) | st.sampled_from([math.inf, math.nan, -math.inf]))
-    return fields, "noise"
+    return fields, "'noise'"
 
 
 @st.composite
 def broken_specs(draw) -> tuple[dict, str]:
-    """A spec with one defect (in its own keys or in a config field), and a word the error must name."""
+    """A spec with one defect (in its own keys or in a config field), and the words naming it."""
     spec = json.loads(json.dumps(GOOD_SPEC))
     defect = draw(st.sampled_from(["field", "unknown_top", "bad_axis", "empty_axis", "experiment"]))
     if defect == "field":
@@ -121,15 +121,15 @@ def broken_specs(draw) -> tuple[dict, str]:
     if defect == "unknown_top":
         key = draw(st.text(min_size=1, max_size=8).filter(lambda k: k not in SweepSpec.model_fields))
         spec[key] = draw(json_values)
-        return spec, key
+        return spec, f"'{key}'"
     if defect == "bad_axis":
         spec["axes"]["n"] = draw(st.lists(bad_int(), min_size=1, max_size=3))
-        return spec, "n"
+        return spec, "'n'"
     if defect == "empty_axis":
         spec["axes"]["seed"] = []
-        return spec, "seed"
+        return spec, "'seed'"
     spec["experiment"] = draw(st.text(max_size=10).filter(lambda t: t != "linear-rf"))
-    return spec, "experiment"
+    return spec, "unknown experiment"
 
 
 @EXAMPLES
