@@ -240,9 +240,9 @@ def test_the_installed_command_prints_one_line_and_no_traceback(tmp_path, workdi
     bad_spec = tmp_path / "bad.yaml"
     bad_spec.write_text("experiment: linear-rf\naxes: {n: [0]}\n")
     cases = [
-        (["sweep", str(bad_spec), "--store", str(workdir / "store.sqlite")], "n"),
+        (["sweep", str(bad_spec), "--store", str(workdir / "store.sqlite")], "field 'n' = 0"),
         (["results", str(workdir / "good.yaml"), "--store", str(garbage_store)], str(garbage_store)),
-        (["run", "linear-rf", "--set", "noise=.inf", "--store", str(workdir / "store.sqlite")], "noise"),
+        (["run", "linear-rf", "--set", "noise=.inf", "--store", str(workdir / "store.sqlite")], "field 'noise' = inf"),
     ]
     before = digest(workdir / "store.sqlite")
     for argv, name in cases:
