@@ -25,11 +25,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except ModlabError as err:
-        print(f"modlab: error: {err}", file=sys.stderr)
+        print(f"modlab: error: {printable(str(err))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("modlab: interrupted; finished runs are stored, rerun the same command to resume", file=sys.stderr)
         return 130
+
+
+def printable(message: str) -> str:
+    """One terminal line: newlines and other control characters (say, in a bad field name) escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     res.add_argument("--format", choices=("table", "csv", "json"), default="table")
     res.add_argument("--store", default=DEFAULT_STORE)
     res.add_argument("--failed", action="store_true", help="list the failed runs with their errors instead")
+    res.add_argument("--provenance", action="store_true", help="add each run's modlab and torch versions, device, host")
     res.set_defaults(handler=cmd_results)
     return parser
 
@@ -79,16 +85,21 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _backend_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--workers", type=int, default=1, help="local worker processes")
+    parser.add_argument("--backend", choices=("local", "ray"), default="local",
+                        help="where runs execute: this machine, or a Ray cluster (pip install 'modlab[ray]')")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="runs at once: local worker processes (default 1); with ray, the CPUs of the "
+                             "local Ray it starts (default: cores, at most 4), or with --ray-address the tasks in flight")
+    parser.add_argument("--ray-address", default=None, help="Ray cluster to join (e.g. 10.0.0.5:6379); default: start a local Ray")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 def _backend(args):
-    from modlab.engine import LocalBackend
+    from modlab.engine import make_backend
 
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers {args.workers}: must be ≥ 1")
-    return LocalBackend(args.workers)
+    return make_backend(args.backend, args.workers, args.ray_address)
 
 
 def cmd_run(args) -> int:
@@ -167,6 +178,8 @@ def cmd_results(args) -> int:
                 print(f"{rec.key}\t{rec.error}")
             return 0
         table = store.table(keys)
+        if args.provenance and len(table):
+            table = table.merge(store.provenance_table(keys), on="key", how="left")
     _print_table(table, args.format)
     return 0
 
