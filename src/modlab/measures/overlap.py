@@ -24,10 +24,11 @@ def orthonormal_basis(frames: torch.Tensor) -> torch.Tensor:
 
 def overlap_matrix(true: torch.Tensor, learned: torch.Tensor) -> torch.Tensor:
     """Overlap of every true projection with every learned one.
-    Shapes: true (K, D, b), learned (*lead, K̂, D, b̂) → (*lead, K, K̂), float64."""
+    Shapes: true (*lead, K, D, b), learned (*lead, K̂, D, b̂) (leading dimensions broadcast)
+    → (*lead, K, K̂), float64."""
     q_true = orthonormal_basis(true)
     q_learned = orthonormal_basis(learned)
-    cross = torch.einsum("kdb,...jdc->...kjbc", q_true, q_learned)
+    cross = torch.einsum("...kdb,...jdc->...kjbc", q_true, q_learned)
     return (cross**2).sum((-2, -1)) / min(true.shape[-1], learned.shape[-1])
 
 

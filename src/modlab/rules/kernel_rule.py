@@ -184,11 +184,19 @@ def find_projections(
         if (step + 1) % cfg.record_every == 0 or step + 1 == cfg.steps:
             history.append(frames.detach().clone())
     final = frames.detach()
-    with torch.no_grad():
-        x_eval, y_eval = x[: cfg.eval_size], y[: cfg.eval_size]
-        z = torch.einsum("smdb,nd->smnb", final, x_eval)
-        objectives = kernel_objective(module_kernels(z, cfg.kernel, layers).mean(1), y_eval.expand(len(final), -1), cfg.ridge)
+    objectives = evaluate_objectives(x, y, final, cfg, layers)
     return _result(cfg, final, objectives, torch.stack(traces, 1), torch.stack(history))
+
+
+@torch.no_grad()
+def evaluate_objectives(
+    x: torch.Tensor, y: torch.Tensor, frames: torch.Tensor, cfg: KernelRuleConfig, layers: Layers | None
+) -> torch.Tensor:
+    """Each descent's objective on the first ``cfg.eval_size`` points: x (n, D), y (n,), frames
+    (S, M, D, b̂), ``layers`` laid out by :func:`descent_layers` → (S,)."""
+    x_eval, y_eval = x[: cfg.eval_size], y[: cfg.eval_size]
+    z = torch.einsum("smdb,nd->smnb", frames, x_eval)
+    return kernel_objective(module_kernels(z, cfg.kernel, layers).mean(1), y_eval.expand(len(frames), -1), cfg.ridge)
 
 
 def find_projections_reference(
