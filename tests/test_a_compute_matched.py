@@ -13,7 +13,6 @@ TINY = dict(m=4, n=64, task_seeds=2, net_seeds=1, module_hidden=[8], monolithic_
             lr=3e-3, batch_size=32, n_test=50, kernel_rule=dict(kernel="rbf", steps=4, batch_size=32, joint_restarts=2, eval_size=64))
 
 
-
 @pytest.fixture(autouse=True)
 def one_thread():
     before = torch.get_num_threads()

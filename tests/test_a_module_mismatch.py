@@ -14,7 +14,6 @@ TINY = dict(m=4, k=2, k_hat=[1, 2, 4], n=64, task_seeds=2, net_seeds=1, module_h
             kernel_rule=dict(kernel="rbf", steps=4, batch_size=32, joint_restarts=2, eval_size=64))
 
 
-
 @pytest.fixture(autouse=True)
 def one_thread():
     before = torch.get_num_threads()
