@@ -78,6 +78,8 @@ def make(ctx: FigureContext):
             data["loss_vs_n"].setdefault(method, {})[split] = {"n": loss["task.n_train"], "mean": loss["mean"], "se": loss["se"]}
             lax.axhline(target, color="grey", lw=0.7, ls=":")
         theory = _theory(ax, cfg)
+        measured = [v for splits in data["sample_complexity"].values() for v in splits[split]["n_mean"] if np.isfinite(v)]
+        ax.set_ylim(min(cfg["n_axis"]) / 2, 30 * max(measured, default=max(cfg["n_axis"])))
         ax.set(yscale="log", xlabel="task dimension m", ylabel=f"samples to reach {target} ({split.upper()})",
                title=f"{'in distribution' if split == 'id' else 'OOD: scale shift x ~ N(0, 1.5² I)'}")
         axes[2 + col].set(xscale="log", yscale="log", xlabel="training samples n", ylabel="test MSE / Var(y)",
