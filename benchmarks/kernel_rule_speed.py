@@ -2,7 +2,7 @@
 
 Setting (the spec's measured one, §4): sine task, random layout, m = 8, K = 3, b = 1, n = 2000;
 the joint search with batch 512, 200 Adam steps, 6 restarts. Timed two ways on the same draws
-(the results are equal; ``tests/test_kernel_rule.py`` checks it):
+(equal in float64; ``tests/test_kernel_rule.py`` checks it):
   batched    — ``find_projections``: all restarts × modules as one tensor per step;
   sequential — ``find_projections_reference``: restarts one after another, a Python loop over modules.
 Then the search's share of a sweep: one ``sine`` experiment batch of ``--runs`` kernel-rule runs
@@ -60,7 +60,7 @@ def main() -> None:
               stack_module_layers([MLP(1, (32, 32), 1, torch.Generator().manual_seed(j)) for j in range(3)])]
     batched_s, batched_obj = time_search(find_projections, task, cfg, layers, device)
     sequential_s, sequential_obj = time_search(find_projections_reference, task, cfg, layers, device)
-    agree = torch.allclose(batched_obj, sequential_obj, rtol=1e-3)
+    objective_gap = float(((batched_obj - sequential_obj).abs() / sequential_obj.abs()).max())
 
     sweep = [SineConfig.parse(dict(task=TASK, model=dict(kind="modular", hidden=[32, 32]), projection_init="kernel_rule",
                                    kernel_rule={**RULE, "kernel": args.kernel},
@@ -76,14 +76,15 @@ def main() -> None:
     print(f"{'path':<34}{'seconds':>10}")
     print(f"{'batched (restarts × modules)':<34}{batched_s:>10.2f}")
     print(f"{'sequential restarts, module loop':<34}{sequential_s:>10.2f}")
-    print(f"restart speed-up: {sequential_s / batched_s:.2f}x (objectives agree: {agree})")
+    print(f"restart speed-up: {sequential_s / batched_s:.2f}x (final objectives differ by ≤ {objective_gap:.1e} relative: "
+          "float32 rounding, amplified over 200 steps)")
     print(f"sweep of {args.runs} kernel-rule runs (search + 1500 training steps): {sweep_s:.1f} s, of which search {search_s:.1f} s "
           f"({search_s / sweep_s:.0%}); mean overlap after training "
           f"{sum(m['projection_overlap'] for m in metrics) / len(metrics):.3f}")
     print(json.dumps({
         "restart_speedup": sequential_s / batched_s, "search_share": search_s / sweep_s, "batched_seconds": batched_s,
         "sequential_seconds": sequential_s, "sweep_seconds": sweep_s, "search_seconds": search_s, "kernel": args.kernel,
-        "device": str(device), "threads": args.threads, "objectives_agree": agree,
+        "device": str(device), "threads": args.threads, "max_objective_gap": objective_gap,
     }))
 
 

@@ -134,6 +134,17 @@ def module_kernels(z: torch.Tensor, kernel: str, layers: Layers | None) -> torch
     return ntk_kernels(z, layers)
 
 
+def mean_module_kernel(z: torch.Tensor, kernel: str, layers: Layers | None) -> torch.Tensor:
+    """``M⁻¹ Σ_j K_j``: z (S, M, n, b̂) → (S, n, n), batched over descents and accumulated over the
+    M modules one at a time (a CPU search is memory-bound: this keeps one S × n × n kernel live,
+    not S × M of them). ``layers`` laid out by :func:`descent_layers`."""
+    total = 0
+    for j in range(z.shape[1]):
+        module_layers = None if layers is None else [(w[:, j], b[:, j]) for w, b in layers]
+        total = total + module_kernels(z[:, j], kernel, module_layers)
+    return total / z.shape[1]
+
+
 def draw_search(
     generators: Sequence[torch.Generator], per_descent: int, input_dim: int, module_dim: int,
     n_train: int, cfg: KernelRuleConfig,
@@ -174,7 +185,7 @@ def find_projections(
     for step in range(cfg.steps):
         idx = batches[:, step]
         z = torch.einsum("smdb,snd->smnb", frames, x[idx])
-        objective = kernel_objective(module_kernels(z, cfg.kernel, layers).mean(1), y[idx], cfg.ridge)
+        objective = kernel_objective(mean_module_kernel(z, cfg.kernel, layers), y[idx], cfg.ridge)
         optimiser.zero_grad()
         objective.sum().backward()
         optimiser.step()
@@ -196,7 +207,7 @@ def evaluate_objectives(
     (S, M, D, b̂), ``layers`` laid out by :func:`descent_layers` → (S,)."""
     x_eval, y_eval = x[: cfg.eval_size], y[: cfg.eval_size]
     z = torch.einsum("smdb,nd->smnb", frames, x_eval)
-    return kernel_objective(module_kernels(z, cfg.kernel, layers).mean(1), y_eval.expand(len(frames), -1), cfg.ridge)
+    return kernel_objective(mean_module_kernel(z, cfg.kernel, layers), y_eval.expand(len(frames), -1), cfg.ridge)
 
 
 def find_projections_reference(
