@@ -48,6 +48,7 @@ def make(ctx: FigureContext):
     for ax in axes:
         ax.axvline(cfg["k"], color="grey", lw=0.7, ls=":")
         ax.set_xticks(cfg["k_hat"], [str(k) for k in cfg["k_hat"]])
+        ax.xaxis.set_minor_formatter("")
     axes[0].set_yscale("log")
     axes[1].set_yscale("log")
     axes[0].legend(fontsize=7)
