@@ -22,7 +22,7 @@ from modlab.figures.sine_methods import COLORS, RULE_PAPER, RULE_QUICK, method_s
 from modlab.plots import mean_se, new_figure
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "quick": dict(m=8, n=1024, task_seeds=2, net_seeds=1, module_hidden=[32, 32], monolithic_hidden=[64, 64], steps=1000,
+    "quick": dict(m=8, n=1024, task_seeds=2, net_seeds=2, module_hidden=[32, 32], monolithic_hidden=[64, 64], steps=1000,
                   eval_every=100, lr=3e-3, batch_size=128, n_test=1000, kernel_rule=RULE_QUICK),
     "paper": dict(m=8, n=2000, task_seeds=4, net_seeds=3, module_hidden=[32, 32], monolithic_hidden=[256, 256], steps=3000,
                   eval_every=100, lr=1e-3, batch_size=256, n_test=2000,

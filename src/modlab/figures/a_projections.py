@@ -29,7 +29,7 @@ from modlab.plots import mean_se, new_figure
 
 RULE = {**RULE_QUICK, "steps": 200, "batch_size": 256, "joint_restarts": 6, "record_every": 5}
 PRESETS: dict[str, dict[str, Any]] = {
-    "quick": dict(m=8, n=1024, task_seeds=2, net_seeds=1, module_hidden=[32, 32], monolithic_hidden=[64, 64], steps=500,
+    "quick": dict(m=8, n=1024, task_seeds=2, net_seeds=2, module_hidden=[32, 32], monolithic_hidden=[64, 64], steps=500,
                   lr=3e-3, batch_size=128, n_test=1000, eval_every=50, kernel_rule=RULE),
     "paper": dict(m=8, n=2000, task_seeds=4, net_seeds=3, module_hidden=[32, 32], monolithic_hidden=[256, 256], steps=1500,
                   lr=1e-3, batch_size=256, n_test=2000, eval_every=50,
