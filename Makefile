@@ -8,7 +8,6 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip==23.2.1
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
@@ -22,6 +21,8 @@ demo: $(STAMP)
 	$(BIN)/modlab figure a-sample-complexity --preset quick --out results/demo --no-progress
 	$(BIN)/modlab figure a-module-mismatch --preset quick --out results/demo --no-progress
 	$(BIN)/modlab figure a-compute-matched --preset quick --out results/demo --no-progress
+	$(BIN)/modlab figure b-dense --preset quick --out results/demo --no-progress
+	$(BIN)/modlab figure b-segregated --preset quick --out results/demo --no-progress
 	@echo "demo figures written to results/demo/"
 
 test: $(STAMP)

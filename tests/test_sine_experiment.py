@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
+from modlab.config import config_key
 from modlab.engine.backends import LocalBackend
 from modlab.engine.sweep import SweepSpec, make_batches, run_sweep
-from modlab.config import config_key
 from modlab.errors import ConfigError
 from modlab.experiments.sine import SineConfig, build_model, run_batch
 from modlab.measures import mean_overlap
@@ -53,6 +55,7 @@ def test_random_layout_has_no_combinatorial_ood_metric():
 
 def test_true_projection_init_starts_at_the_task_projections():
     cfg = tiny(projection_init="true")
+    assert SineConfig.from_yaml("projection_init: true\nmodel: {kind: modular}").projection_init == "true"
     task = make_sine_task(cfg.task)
     model = build_model(cfg, task)
     assert torch.equal(model.projections.detach(), task.projections)
@@ -209,3 +212,10 @@ def test_joint_kernel_rule_finds_the_projections_plain_gd_does_not(claim_runs):
 def test_kernel_rule_beats_plain_gd_and_monolithic_in_and_out_of_distribution(claim_runs, metric):
     rule = _mean(claim_runs["kernel rule"], metric)
     assert rule < _mean(claim_runs["plain GD"], metric) and rule < _mean(claim_runs["monolithic"], metric)
+
+
+def test_example_sweep_batches_sizes_and_seeds_together():
+    spec = SweepSpec.load(Path(__file__).parents[1] / "examples" / "sine_sweep.yaml")
+    configs = spec.configs()
+    batches = make_batches("sine", {config_key("sine", c): c for c in configs})
+    assert len(configs) == 24 and sorted(len(b.keys) for b in batches) == [12, 12]

@@ -14,11 +14,11 @@ def test_matches_torch_optim_per_member_with_per_member_lr(kind, momentum):
     start = torch.randn(3, 4, 2, generator=gen)
     grads = [torch.randn(3, 4, 2, generator=gen) for _ in range(5)]
     lr = torch.tensor([0.1, 0.01, 0.3])
-    optimizer = StackedOptimizer(kind, {"w": start}, lr, momentum)
-    params = {"w": start}
+    params = {"w": start.clone()}
+    optimizer = StackedOptimizer(kind, params, lr, momentum)
     active = torch.tensor([1.0, 1.0, 0.0])
     for g in grads:
-        params = optimizer.step(params, {"w": g}, active)
+        optimizer.step(params, {"w": g}, active)
     for i in range(2):
         w = start[i].clone().requires_grad_()
         cls = torch.optim.Adam([w], lr=float(lr[i])) if kind == "adam" else torch.optim.SGD([w], lr=float(lr[i]), momentum=momentum)

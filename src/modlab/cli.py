@@ -59,11 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     fig.add_argument("--out", default="results/figures", help="output folder")
     fig.add_argument("--store", default=None, help="results store (default OUT/modlab.sqlite)")
     fig.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    fig.add_argument("--retry-failed", action="store_true", help="rerun runs recorded as failed")
     _backend_options(fig)
     fig.set_defaults(handler=cmd_figure)
 
     res = sub.add_parser("results", help="print the tidy results table of a sweep spec")
-    res.add_argument("spec", help="sweep spec file (YAML/JSON)")
+    res.add_argument("spec", nargs="?", help="sweep spec file (YAML/JSON); omitted: every run in the store")
     res.add_argument("--format", choices=("table", "csv", "json"), default="table")
     res.add_argument("--store", default=DEFAULT_STORE)
     res.add_argument("--failed", action="store_true", help="list the failed runs with their errors instead")
@@ -146,7 +147,7 @@ def cmd_figure(args) -> int:
     if not args.name:
         raise ConfigError("figure: name a figure (modlab figure --list shows them)")
     paths = make_figure(args.name, args.preset, args.out, store_path=args.store, device=args.device,
-                        backend=_backend(args), progress=not args.no_progress)
+                        backend=_backend(args), progress=not args.no_progress, retry_failed=args.retry_failed)
     for path in paths.values():
         print(path)
     return 0
@@ -156,11 +157,10 @@ def cmd_results(args) -> int:
     from modlab.engine import SweepSpec
     from modlab.store import Store
 
-    spec = SweepSpec.load(args.spec)
+    keys = SweepSpec.load(args.spec).keys() if args.spec else None
     if not Path(args.store).exists():
-        raise ConfigError(f"store {args.store} does not exist (run `modlab sweep {args.spec}` first)")
+        raise ConfigError(f"store {args.store} does not exist (run a sweep or figure first)")
     with Store(args.store) as store:
-        keys = spec.keys()
         if args.failed:
             failed = store.records(keys, status="failed")
             for rec in failed:

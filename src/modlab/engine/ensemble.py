@@ -188,7 +188,7 @@ class _StackedRunner:
 
     def __init__(self, models, settings: TrainSettings, lr, loss: LossFn, method: str, device):
         params, _ = stack_module_state(list(models))
-        self.params = {k: v.detach().to(device) for k, v in params.items()}
+        self.params = {k: v.detach().to(device).requires_grad_(method == "batched") for k, v in params.items()}
         self.template = copy.deepcopy(models[0]).to("meta")
         self.optimizer = StackedOptimizer(settings.optimizer, self.params, lr, settings.momentum)
         self.loss = loss
@@ -203,11 +203,9 @@ class _StackedRunner:
         if self.method == "vmap":
             grads, _ = self._vmapped(self.params, x, y, w)
         else:
-            leaves = {k: v.requires_grad_() for k, v in self.params.items()}
-            member_losses = (self.loss(self.template.stacked_forward(leaves, x), y) * w).sum(-1)
-            grads = dict(zip(leaves, torch.autograd.grad(member_losses.sum(), list(leaves.values()))))
-        with torch.no_grad():
-            self.params = self.optimizer.step({k: v.detach() for k, v in self.params.items()}, grads, active)
+            member_losses = (self.loss(self.template.stacked_forward(self.params, x), y) * w).sum(-1)
+            grads = dict(zip(self.params, torch.autograd.grad(member_losses.sum(), list(self.params.values()))))
+        self.optimizer.step(self.params, grads, active)
 
     @torch.no_grad()
     def losses(self, data: Padded) -> torch.Tensor:
@@ -219,7 +217,7 @@ class _StackedRunner:
         return {k: v.detach().clone() for k, v in self.params.items()}
 
     def load(self, params: dict[str, torch.Tensor]) -> None:
-        self.params = params
+        self.params = {k: v.requires_grad_(self.method == "batched") for k, v in params.items()}
 
 
 class _LoopRunner:

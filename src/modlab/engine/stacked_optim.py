@@ -30,15 +30,13 @@ class StackedOptimizer:
         self.first = {k: torch.zeros_like(v) for k, v in params.items()} if uses_first else {}
         self.second = {k: torch.zeros_like(v) for k, v in params.items()} if kind == "adam" else {}
 
-    def step(self, params: dict[str, torch.Tensor], grads: dict[str, torch.Tensor], active: torch.Tensor) -> dict[str, torch.Tensor]:
-        """New parameters after one step (the inputs are not modified)."""
+    @torch.no_grad()
+    def step(self, params: dict[str, torch.Tensor], grads: dict[str, torch.Tensor], active: torch.Tensor) -> None:
+        """One step, updating ``params`` in place."""
         self.t += 1
-        rate = self.lr * active
-        out = {}
+        rate = -self.lr * active
         for name, value in params.items():
-            update = self._direction(name, grads[name])
-            out[name] = value - rate.view(-1, *([1] * (value.dim() - 1))) * update
-        return out
+            value.addcmul_(rate.view(-1, *([1] * (value.dim() - 1))), self._direction(name, grads[name]))
 
     def _direction(self, name: str, grad: torch.Tensor) -> torch.Tensor:
         if self.kind == "sgd":

@@ -37,7 +37,7 @@ import time
 from typing import Any, Literal, Sequence
 
 import torch
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from torch import nn
 
 from modlab.config import Config
@@ -84,6 +84,12 @@ class SineConfig(Config):
     )
     kernel_rule: KernelRuleConfig = KernelRuleConfig()
     seed: int = Field(0, ge=0, description="network seed: init and mini-batch order")
+
+    @field_validator("projection_init", mode="before")
+    @classmethod
+    def _yaml_true(cls, value):
+        """YAML reads an unquoted ``true`` as a boolean: take it as the value 'true'."""
+        return "true" if value is True else value
 
     @model_validator(mode="before")
     @classmethod

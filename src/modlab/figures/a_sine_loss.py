@@ -71,7 +71,7 @@ def make(ctx: FigureContext):
     cfg = PRESETS[ctx.preset]
     rows = [("random", cfg["random_m"], "scale_nmse", "scale shift"), ("orthogonal", cfg["orthogonal_m"], "ood_nmse", "combinatorial OOD")]
     ncols = max(len(cfg["random_m"]), len(cfg["orthogonal_m"]))
-    fig, axes = new_figure(2 * ncols, ncols=ncols, width=3.5, height=3.1)
+    fig, axes = new_figure(2 * ncols, ncols=ncols, width=3.8, height=3.2)
     panels: dict[str, Any] = {}
     for row, (layout, m_values, ood_metric, ood_label) in enumerate(rows):
         for col in range(ncols):
@@ -100,7 +100,7 @@ def make(ctx: FigureContext):
                           title_fontsize=6)
             panels[f"{layout}_m{m}"] = panel
     fig.suptitle("Modular sine-wave task: test loss vs n (mean ± s.e. over task draws × network seeds)\n"
-                 f"top: random layout (paper preset); bottom: trained with module correlation ρ = {RHO}, OOD = uncorrelated modules",
+                 f"top: random layout (paper preset); bottom: trained at module correlation ρ = {RHO}, OOD: ρ = 0",
                  fontsize=9)
     return fig, {"panels": panels, "summary": _summary(panels), "preset_settings": cfg}
 
