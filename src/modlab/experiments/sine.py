@@ -22,9 +22,10 @@ kernel rule of :mod:`modlab.rules.kernel_rule` on the run's fitting samples with
 initial modules — ``kernel_rule`` (the joint variant, modlab's default) or ``kernel_rule_per_module``
 (the paper's Algorithm 1); ``kernel_rule`` holds the search settings, its ``variant`` follows
 ``projection_init``. Kernel-rule runs also report ``search_seconds``, ``search_flops``
-(:func:`~modlab.rules.kernel_rule.search_flops`), ``search_objective`` (the kept descent's) and the
-overlap along the search, ``search_overlap_curve`` at ``search_steps``; ``total_flops`` is
-``train_flops`` plus ``search_flops`` for every run.
+(:func:`~modlab.rules.kernel_rule.search_flops`), ``search_objective`` (the kept restart's; for the
+per-module rule the mean of its descents') and the overlap along the search,
+``search_overlap_curve`` at ``search_steps``; ``total_flops`` is ``train_flops`` plus
+``search_flops`` for every run.
 
 Seeds (modlab): a network's init and its mini-batch order come from two streams derived from
 ``seed`` alone, so the same network seed gives the same initial network at every n and task draw.
@@ -203,10 +204,10 @@ def rule_flops(cfg: SineConfig) -> float:
 
 def _search_metrics(task: SineTask, found: tuple[KernelRuleResult, float]) -> Metrics:
     result, seconds = found
-    kept = 0 if result.chosen is None else result.chosen
+    objective = result.objectives.mean() if result.chosen is None else result.objectives[result.chosen]
     return {
         "search_seconds": seconds,
-        "search_objective": float(result.objectives[kept]),
+        "search_objective": float(objective),
         "search_overlap_curve": mean_overlap(task.projections, result.path().cpu()).tolist(),
         "search_steps": [float(s) for s in result.history_steps],
     }
