@@ -17,6 +17,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/modlab figure a-theory --preset quick --out results/demo --no-progress
 	$(BIN)/modlab figure a-sine-loss --preset quick --out results/demo --no-progress
+	$(BIN)/modlab figure a-projections --preset quick --out results/demo --no-progress
+	$(BIN)/modlab figure a-sample-complexity --preset quick --out results/demo --no-progress
+	$(BIN)/modlab figure a-module-mismatch --preset quick --out results/demo --no-progress
+	$(BIN)/modlab figure a-compute-matched --preset quick --out results/demo --no-progress
 	$(BIN)/modlab figure b-dense --preset quick --out results/demo --no-progress
 	$(BIN)/modlab figure b-segregated --preset quick --out results/demo --no-progress
 	@echo "demo figures written to results/demo/"
@@ -27,6 +31,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/theory_speed.py
 	$(BIN)/python benchmarks/ensemble_speed.py
+	$(BIN)/python benchmarks/kernel_rule_speed.py
 
 clean:
 	rm -rf $(VENV) results .pytest_cache

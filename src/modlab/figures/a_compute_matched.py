@@ -1,0 +1,75 @@
+"""Figure ``a-compute-matched``: test loss vs total training compute, the kernel rule's projection
+search counted (a question of paper A's reviewers, beyond the paper).
+
+Sine task, random layout (m = 8, K = 3, b = 1), one n. Each run's test loss is recorded along
+training; its compute at training step t is ``search FLOPs + 6 · parameters · batch · t`` (forward
+and backward of every step; the search's FLOPs from :func:`modlab.rules.kernel_rule.search_flops`:
+every descent's kernels, Cholesky solves, backward counted as twice the forward). So a kernel-rule
+curve starts to the right, at its search's cost. Curves: mean ± s.e. over task × network seeds.
+Summary: each method's loss at one compute budget, the smallest final total compute among the
+methods (interpolated in log FLOPs; nan where a method's curve does not reach back to it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from modlab.figures.registry import FigureContext, figure
+from modlab.figures.sine_methods import COLORS, RULE_PAPER, RULE_QUICK, method_spec, seed_axes
+from modlab.plots import mean_se, new_figure
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "quick": dict(m=8, n=1024, task_seeds=2, net_seeds=2, module_hidden=[32, 32], monolithic_hidden=[64, 64], steps=1000,
+                  eval_every=100, lr=3e-3, batch_size=128, n_test=1000, kernel_rule=RULE_QUICK),
+    "paper": dict(m=8, n=2000, task_seeds=4, net_seeds=3, module_hidden=[32, 32], monolithic_hidden=[256, 256], steps=3000,
+                  eval_every=100, lr=1e-3, batch_size=256, n_test=2000,
+                  kernel_rule=RULE_PAPER),
+}
+METHODS = ("monolithic", "modular, plain GD", "kernel rule (joint)", "kernel rule (per-module, Alg. 1)")
+
+
+def _flops_curve(table: pd.DataFrame, batch_size: int) -> pd.DataFrame:
+    """Mean ± s.e. test loss at each evaluation step, with that step's total FLOPs (mean over runs)."""
+    loss = mean_se(table, ["step"], "test_curve_nmse").sort_values("step")
+    steps = mean_se(table, ["step"], "curve_steps").sort_values("step")["mean"].to_numpy()
+    params = mean_se(table, ["task.n_train"], "n_params")["mean"].iloc[0]
+    search = mean_se(table, ["task.n_train"], "search_flops")["mean"].iloc[0]
+    return loss.assign(flops=search + 6.0 * params * batch_size * steps, search_flops=search)
+
+
+@figure("a-compute-matched", "beyond paper A: test loss vs total training FLOPs, the kernel rule's search counted")
+def make(ctx: FigureContext):
+    cfg = PRESETS[ctx.preset]
+    fig, axes = new_figure(1, width=5.0, height=3.8)
+    ax = axes[0]
+    curves: dict[str, Any] = {}
+    for method in METHODS:
+        spec = method_spec("a-compute-matched", method, {"input_dim": cfg["m"], "n_modules": 3, "n_train": cfg["n"]},
+                           cfg, seed_axes(cfg), train={"eval_every": cfg["eval_every"]})
+        curve = _flops_curve(ctx.sweep(spec), cfg["batch_size"])
+        curve = curve[curve["flops"] > 0]
+        color = COLORS[method]
+        ax.fill_between(curve["flops"], curve["mean"] - curve["se"], curve["mean"] + curve["se"], color=color, alpha=0.2, lw=0)
+        ax.plot(curve["flops"], curve["mean"], color=color, lw=1.4, label=method)
+        if curve["search_flops"].iloc[0] > 0:
+            ax.axvline(curve["search_flops"].iloc[0], color=color, lw=0.7, ls=":")
+        curves[method] = {"flops": curve["flops"], "mean": curve["mean"], "se": curve["se"],
+                          "search_flops": curve["search_flops"].iloc[0]}
+    ax.set(xscale="log", yscale="log", xlabel="total training FLOPs (kernel-rule search included)",
+           ylabel="ID test MSE / Var(y)", title=f"compute-matched (m = {cfg['m']}, n = {cfg['n']}); dotted: search cost")
+    ax.title.set_fontsize(8)
+    ax.xaxis.set_minor_formatter("")
+    ax.legend(fontsize=7)
+    budget = min(float(np.asarray(c["flops"])[-1]) for c in curves.values())
+    summary = {"budget_flops": budget, **{f"loss_at_budget {m}": _at(curves[m], budget) for m in METHODS}}
+    return fig, {"curves": curves, "summary": summary, "preset_settings": cfg}
+
+
+def _at(curve: dict[str, Any], flops: float) -> float:
+    x, y = np.log(np.asarray(curve["flops"], float)), np.log(np.asarray(curve["mean"], float))
+    if not x[0] <= np.log(flops) <= x[-1]:
+        return float("nan")
+    return float(np.exp(np.interp(np.log(flops), x, y)))

@@ -1,0 +1,57 @@
+"""Figure ``a-module-mismatch``: what if the network has K̂ ≠ K modules? (a question of paper A's
+reviewers, beyond the paper).
+
+Sine task, random layout with K = 2 true modules (b = 1) in m = 8 dimensions, one n; networks with
+K̂ = K/2 … 4K modules, projections found by the kernel rule (joint and per-module, RBF kernel as in
+``a-sample-complexity``) or learned by plain GD from a random start. Panels: in-distribution test
+loss, scale-shift OOD loss, and the mean overlap of the true modules with their best-matching
+learned ones, each vs K̂; mean ± s.e. over task × network seeds. With K̂ < K a module must serve two
+directions; with K̂ > K the joint rule's summed kernel can spread over spare modules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modlab.figures.registry import FigureContext, figure
+from modlab.figures.sine_methods import COLORS, RULE_PAPER, RULE_QUICK, method_spec, seed_axes
+from modlab.plots import mean_se, new_figure, sim_markers
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "quick": dict(m=8, k=2, k_hat=[1, 2, 4, 8], n=512, task_seeds=2, net_seeds=2, module_hidden=[32, 32],
+                  monolithic_hidden=[64, 64], steps=500, lr=3e-3, batch_size=128, n_test=1000, kernel_rule=RULE_QUICK),
+    "paper": dict(m=8, k=4, k_hat=[2, 3, 4, 6, 8, 12, 16], n=2000, task_seeds=4, net_seeds=3, module_hidden=[32, 32],
+                  monolithic_hidden=[256, 256], steps=1500, lr=1e-3, batch_size=256, n_test=2000,
+                  kernel_rule=RULE_PAPER),
+}
+METHODS = ("kernel rule (joint)", "kernel rule (per-module, Alg. 1)", "modular, plain GD")
+PANELS = (("test_nmse", "ID test MSE / Var(y)"), ("scale_nmse", "OOD (scale shift) MSE / Var(y)"),
+          ("projection_overlap", "mean overlap with true modules"))
+
+
+@figure("a-module-mismatch", "beyond paper A: test loss and overlap vs the network's number of modules K̂ (K/2 … 4K)")
+def make(ctx: FigureContext):
+    cfg = PRESETS[ctx.preset]
+    fig, axes = new_figure(len(PANELS), width=3.8, height=3.3)
+    data: dict[str, Any] = {}
+    for method in METHODS:
+        spec = method_spec("a-module-mismatch", method, {"input_dim": cfg["m"], "n_modules": cfg["k"], "n_train": cfg["n"]},
+                           cfg, {"model.n_modules": cfg["k_hat"], **seed_axes(cfg)})
+        table = ctx.sweep(spec)
+        data[method] = {}
+        for ax, (metric, label) in zip(axes, PANELS):
+            stats = mean_se(table, ["model.n_modules"], metric).sort_values("model.n_modules")
+            sim_markers(ax, stats["model.n_modules"], stats["mean"], stats["se"], COLORS[method], method)
+            ax.plot(stats["model.n_modules"], stats["mean"], color=COLORS[method], lw=1.0)
+            ax.set(xscale="log", xlabel="network modules K̂", ylabel=label)
+            data[method][metric] = {"k_hat": stats["model.n_modules"], "mean": stats["mean"], "se": stats["se"]}
+    for ax in axes:
+        ax.axvline(cfg["k"], color="grey", lw=0.7, ls=":")
+        ax.set_xticks(cfg["k_hat"], [str(k) for k in cfg["k_hat"]])
+        ax.xaxis.set_minor_formatter("")
+    axes[0].set_yscale("log")
+    axes[1].set_yscale("log")
+    axes[0].legend(fontsize=7)
+    fig.suptitle(f"Sine task, random layout, K = {cfg['k']} true modules (dotted), m = {cfg['m']}, n = {cfg['n']}: "
+                 "networks with K̂ modules; mean ± s.e. over task × network seeds", fontsize=8)
+    return fig, {"panels": data, "preset_settings": cfg}
