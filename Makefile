@@ -17,6 +17,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/modlab figure a-theory --preset quick --out results/demo --no-progress
+	$(BIN)/modlab figure a-sine-loss --preset quick --out results/demo --no-progress
 	@echo "demo figures written to results/demo/"
 
 test: $(STAMP)
@@ -24,6 +25,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/theory_speed.py
+	$(BIN)/python benchmarks/ensemble_speed.py
 
 clean:
 	rm -rf $(VENV) results .pytest_cache

@@ -149,7 +149,7 @@ def make_batches(experiment_name: str, todo: dict[str, Config]) -> list[Batch]:
     experiment = get_experiment(experiment_name)
     groups: dict[str, list[tuple[str, Config]]] = {}
     for key, cfg in todo.items():
-        fixed = cfg.model_dump(mode="json", exclude=set(experiment.batch_axes))
+        fixed = cfg.model_dump(mode="json", exclude=nested_exclude(experiment.batch_axes))
         groups.setdefault(repr(sorted(fixed.items())), []).append((key, cfg))
     batches = []
     for members in groups.values():
@@ -157,6 +157,18 @@ def make_batches(experiment_name: str, todo: dict[str, Config]) -> list[Batch]:
             chunk = members[start : start + experiment.max_batch]
             batches.append(Batch(experiment_name, tuple(k for k, _ in chunk), tuple(c.to_dict() for _, c in chunk)))
     return batches
+
+
+def nested_exclude(dotted_names: Sequence[str]) -> dict[str, Any]:
+    """Batch axes as a pydantic ``exclude`` mapping: ``task.seed`` → ``{"task": {"seed": True}}``."""
+    out: dict[str, Any] = {}
+    for dotted in dotted_names:
+        *parents, leaf = dotted.split(".")
+        node = out
+        for name in parents:
+            node = node.setdefault(name, {})
+        node[leaf] = True
+    return out
 
 
 def run_batch_safely(batch: Batch, device: str) -> list[RunRecord]:

@@ -3,7 +3,7 @@
 An experiment's ``run_batch(configs, device)`` returns one metrics dict per config (metric name →
 float, or list of floats for a curve). Configs that differ only in ``batch_axes`` (seeds, and for
 ensembles sizes or hyper-parameters) are handed over together so the experiment can train them as
-one batched computation.
+one batched computation. A batch axis may be a dotted name of a nested field (``task.seed``).
 """
 
 from __future__ import annotations
