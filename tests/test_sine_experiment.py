@@ -9,7 +9,8 @@ from modlab.engine.backends import LocalBackend
 from modlab.engine.sweep import SweepSpec, make_batches, run_sweep
 from modlab.config import config_key
 from modlab.errors import ConfigError
-from modlab.experiments.sine import SineConfig, build_model, projection_overlap, run_batch
+from modlab.experiments.sine import SineConfig, build_model, run_batch
+from modlab.measures import mean_overlap
 from modlab.models import count_params
 from modlab.store import Store
 from modlab.tasks.sine import make_sine_task
@@ -56,9 +57,9 @@ def test_true_projection_init_starts_at_the_task_projections():
     task = make_sine_task(cfg.task)
     model = build_model(cfg, task)
     assert torch.equal(model.projections.detach(), task.projections)
-    assert projection_overlap(task.projections, model.projections.detach()) == pytest.approx(1.0, abs=1e-6)
+    assert float(mean_overlap(task.projections, model.projections.detach())) == pytest.approx(1.0, abs=1e-6)
     random = build_model(tiny(), task)
-    assert projection_overlap(task.projections, random.projections.detach()) < 0.9
+    assert float(mean_overlap(task.projections, random.projections.detach())) < 0.9
 
 
 def test_batched_members_equal_runs_alone():

@@ -38,6 +38,7 @@ from modlab.engine.stacked_optim import StackedOptimizer
 
 Method = Literal["auto", "batched", "vmap", "loop"]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+Probe = Callable[[dict[str, torch.Tensor]], torch.Tensor]
 
 
 class TrainSettings(Config):
@@ -99,12 +100,15 @@ def train_ensemble(
     loss: LossFn = mse,
     method: Method = "auto",
     device: torch.device | str = "cpu",
+    probes: dict[str, Probe] | None = None,
 ) -> EnsembleResult:
     """Train S members (same architecture, already initialised) on their own data.
 
     x_train[i]: (n_i, ...), y_train[i]: (n_i, ...); ``generators[i]`` orders member i's mini-batches;
     ``lrs`` overrides ``settings.lr`` per member; ``eval_sets`` name → (xs, ys) per member, recorded
     in the curves. Members may have different n_i (padded internally, padding has zero weight).
+    ``probes`` name → function of the stacked parameters (name → (S, *shape)) returning (S,) values,
+    recorded in the curves at every evaluation (e.g. how close the projections are to the truth).
     """
     count = len(models)
     if not (len(x_train) == len(y_train) == len(generators) == count) or count == 0:
@@ -118,7 +122,7 @@ def train_ensemble(
     resolved = resolve_method(models[0], method)
     runner = _LoopRunner if resolved == "loop" else _StackedRunner
     trainer = runner(models, settings, lr, loss, resolved, device)
-    return _run(trainer, padded, schedule, settings, loss)
+    return _run(trainer, padded, schedule, settings, loss, probes or {})
 
 
 def resolve_method(model: nn.Module, method: Method) -> str:
@@ -256,7 +260,9 @@ class _LoopRunner:
             model.load_state_dict({k: v[i] for k, v in params.items()}, strict=False)
 
 
-def _run(trainer, padded: dict[str, Padded], schedule: BatchSchedule, settings: TrainSettings, loss: LossFn) -> EnsembleResult:
+def _run(
+    trainer, padded: dict[str, Padded], schedule: BatchSchedule, settings: TrainSettings, loss: LossFn, probes: dict[str, Probe]
+) -> EnsembleResult:
     """The shared training loop: schedule → step → periodic evaluation and early stopping."""
     fit = padded["train"]
     count = fit.x.shape[0]
@@ -266,7 +272,7 @@ def _run(trainer, padded: dict[str, Padded], schedule: BatchSchedule, settings: 
     best_loss = torch.full((count,), float("inf"), device=device)
     best_params = trainer.snapshot()
     waited = torch.zeros(count, dtype=torch.long, device=device)
-    curves: dict[str, list[torch.Tensor]] = {name: [] for name in padded}
+    curves: dict[str, list[torch.Tensor]] = {name: [] for name in [*padded, *probes]}
     eval_steps: list[int] = []
 
     def evaluate(step: int) -> None:
@@ -276,6 +282,8 @@ def _run(trainer, padded: dict[str, Padded], schedule: BatchSchedule, settings: 
             last = curves[name][-1] if curves[name] else None
             now = trainer.losses(data)
             curves[name].append(now if last is None else torch.where(active, now, last))
+        for name, probe in probes.items():
+            curves[name].append(probe(trainer.params).to(device))
         if "val" in padded:
             val = curves["val"][-1]
             improved = active & (val < best_loss)

@@ -10,9 +10,21 @@ own targets, so predicting a constant scores ≈ 1, as the spec's "test MSE / Va
 (in distribution, the training ρ), ``ood`` (combinatorial shift, ρ = 0; orthogonal layout only),
 ``scale`` (x ~ N(0, s² I)), ``train`` (the fitting part of the training set, noisy labels); the
 loss curves ``train_curve_nmse`` and ``test_curve_nmse`` at ``curve_steps``; ``n_params``;
-``stopped_at``; and, for modular networks, ``projection_overlap`` — the mean over true modules of
-the best ``‖Uᵢᵀ Û_j‖²_F / b`` over learned modules (1 = a learned module reads exactly that
-subspace; meaningful when b̂ = b).
+``stopped_at``; ``train_flops`` (6 × parameters × samples per step × steps run: forward and
+backward of every step); and, for modular networks, the structure measures of
+:mod:`modlab.measures.overlap`: ``projection_overlap`` (mean over true modules of the best overlap
+with a learned projection, after training; 1 = a learned module reads exactly that subspace),
+``overlap_matrix`` (the K × K̂ overlaps after training, row-major) and ``overlap_curve`` (the mean
+overlap at ``curve_steps``).
+
+Projections at init (``projection_init``): ``random``, ``true`` (the task's U_i), or found by the
+kernel rule of :mod:`modlab.rules.kernel_rule` on the run's fitting samples with the network's own
+initial modules — ``kernel_rule`` (the joint variant, modlab's default) or ``kernel_rule_per_module``
+(the paper's Algorithm 1); ``kernel_rule`` holds the search settings, its ``variant`` follows
+``projection_init``. Kernel-rule runs also report ``search_seconds``, ``search_flops``
+(:func:`~modlab.rules.kernel_rule.search_flops`), ``search_objective`` (the kept descent's) and the
+overlap along the search, ``search_overlap_curve`` at ``search_steps``; ``total_flops`` is
+``train_flops`` plus ``search_flops`` for every run.
 
 Seeds (modlab): a network's init and its mini-batch order come from two streams derived from
 ``seed`` alone, so the same network seed gives the same initial network at every n and task draw.
@@ -21,7 +33,8 @@ Seeds (modlab): a network's init and its mini-batch order come from two streams 
 from __future__ import annotations
 
 import hashlib
-from typing import Literal, Sequence
+import time
+from typing import Any, Literal, Sequence
 
 import torch
 from pydantic import Field, field_validator, model_validator
@@ -30,10 +43,14 @@ from torch import nn
 from modlab.config import Config
 from modlab.engine.ensemble import TrainSettings, pad_members, train_ensemble
 from modlab.experiments.registry import Experiment, Metrics, register
+from modlab.measures import mean_overlap, overlap_matrix
 from modlab.models import MLP, ModularMLP, count_params, width_for_budget
+from modlab.rules.kernel_rule import KernelRuleConfig, KernelRuleResult, find_projections, search_flops
+from modlab.rules.module_kernels import stack_module_layers
 from modlab.tasks.sine import SineTask, SineTaskConfig, make_sine_task
 
 DEFAULT_HIDDEN = {"monolithic": (256, 256), "modular": (32, 32), "moe": (32, 32)}
+RULE_VARIANTS = {"kernel_rule": "joint", "kernel_rule_per_module": "per_module"}
 
 
 class SineModelConfig(Config):
@@ -60,9 +77,12 @@ class SineConfig(Config):
     task: SineTaskConfig = SineTaskConfig()
     model: SineModelConfig = SineModelConfig()
     train: TrainSettings = TrainSettings(steps=1500, batch_size=256, lr=1e-3)
-    projection_init: Literal["random", "true"] = Field(
-        "random", description="modular projections at init: random orthonormal, or the task's true U_i"
+    projection_init: Literal["random", "true", "kernel_rule", "kernel_rule_per_module"] = Field(
+        "random",
+        description="modular projections at init: random orthonormal, the task's true U_i, or found by the kernel "
+        "rule (joint variant, or the paper's per-module Algorithm 1)",
     )
+    kernel_rule: KernelRuleConfig = KernelRuleConfig()
     seed: int = Field(0, ge=0, description="network seed: init and mini-batch order")
 
     @field_validator("projection_init", mode="before")
@@ -70,6 +90,22 @@ class SineConfig(Config):
     def _yaml_true(cls, value):
         """YAML reads an unquoted ``true`` as a boolean: take it as the value 'true'."""
         return "true" if value is True else value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kernel_rule_variant(cls, data: Any) -> Any:
+        """``kernel_rule.variant`` follows ``projection_init`` (an explicit contradicting one is an error)."""
+        if not isinstance(data, dict) or data.get("projection_init") not in RULE_VARIANTS:
+            return data
+        variant = RULE_VARIANTS[data["projection_init"]]
+        rule = data.get("kernel_rule", {})
+        rule = rule.to_dict() if isinstance(rule, Config) else dict(rule)
+        if rule.setdefault("variant", variant) != variant:
+            raise ValueError(
+                f"kernel_rule.variant = {rule['variant']!r}: projection_init = {data['projection_init']!r} "
+                f"runs the {variant!r} variant"
+            )
+        return {**data, "kernel_rule": rule}
 
     @model_validator(mode="after")
     def _check(self) -> "SineConfig":
@@ -137,24 +173,59 @@ def initial_projections(cfg: SineConfig, task: SineTask, random_init: torch.Tens
     return random_init
 
 
-def projection_overlap(true: torch.Tensor, learned: torch.Tensor) -> float:
-    """Mean over true modules of max over learned modules of ‖Uᵢᵀ Û_j‖²_F / b, with each Û_j
-    orthonormalised first. true (K, D, b), learned (K̂, D, b̂)."""
-    basis, _ = torch.linalg.qr(learned.double())
-    overlaps = torch.einsum("idb,jdc->ijbc", true.double(), basis).pow(2).sum((-1, -2)) / true.shape[-1]
-    return float(overlaps.max(1).values.mean())
+def kernel_search(cfg: SineConfig, task: SineTask, model: nn.Module, device: torch.device) -> tuple[KernelRuleResult, float] | None:
+    """For kernel-rule runs: find the projections on the run's fitting samples with the network's
+    own initial modules, write them into ``model`` and return (result, seconds); else None."""
+    if cfg.projection_init not in RULE_VARIANTS:
+        return None
+    n_fit = cfg.task.n_train - round(cfg.train.val_fraction * cfg.task.n_train)
+    generators = [stream(cfg.seed, f"kernel-rule/{i}") for i in range(cfg.kernel_rule.n_descents(cfg.n_modules))]
+    layers = [(w.to(device), b.to(device)) for w, b in stack_module_layers(model.blocks)]
+    start = time.perf_counter()
+    result = find_projections(
+        task.x_train[:n_fit].to(device), task.y_train[:n_fit].to(device), cfg.kernel_rule, cfg.n_modules,
+        cfg.module_dim, generators, layers,
+    )
+    seconds = time.perf_counter() - start
+    with torch.no_grad():
+        model.projections.copy_(result.projections.cpu())
+    return result, seconds
+
+
+def rule_flops(cfg: SineConfig) -> float:
+    """Estimated FLOPs of the run's projection search (0 unless a kernel-rule run)."""
+    if cfg.projection_init not in RULE_VARIANTS:
+        return 0.0
+    n_fit = cfg.task.n_train - round(cfg.train.val_fraction * cfg.task.n_train)
+    widths = (cfg.module_dim, *cfg.hidden, 1)
+    return search_flops(cfg.kernel_rule, n_fit, cfg.task.input_dim, cfg.n_modules, cfg.module_dim, widths)
+
+
+def _search_metrics(task: SineTask, found: tuple[KernelRuleResult, float]) -> Metrics:
+    result, seconds = found
+    kept = 0 if result.chosen is None else result.chosen
+    return {
+        "search_seconds": seconds,
+        "search_objective": float(result.objectives[kept]),
+        "search_overlap_curve": mean_overlap(task.projections, result.path().cpu()).tolist(),
+        "search_steps": [float(s) for s in result.history_steps],
+    }
 
 
 def run_batch(configs: Sequence[SineConfig], device: torch.device) -> list[Metrics]:
     """Train the configs (differing only in batch axes) as one ensemble and measure each member."""
     tasks = [make_sine_task(c.task) for c in configs]
     models = [build_model(c, t) for c, t in zip(configs, tasks)]
+    searches = [kernel_search(c, t, m, device) for c, t, m in zip(configs, tasks, models)]
     settings = configs[0].train
     tests = ([t.x_test for t in tasks], [t.y_test for t in tasks])
+    modular = configs[0].model.kind == "modular"
+    true = torch.stack([t.projections for t in tasks]).to(device)
+    probes = {"overlap": lambda params: mean_overlap(true, params["projections"]).float()} if modular else {}
     result = train_ensemble(
         models, [t.x_train for t in tasks], [t.y_train for t in tasks], settings,
         [stream(c.seed, "order") for c in configs], lrs=[c.train.lr for c in configs],
-        eval_sets={"test": tests}, device=device,
+        eval_sets={"test": tests}, device=device, probes=probes,
     )
     n_fit = [c.task.n_train - round(settings.val_fraction * c.task.n_train) for c in configs]
     sets = {name: [t.sets().get(name) for t in tasks] for name in ("test", "ood", "scale")}
@@ -175,8 +246,17 @@ def run_batch(configs: Sequence[SineConfig], device: torch.device) -> list[Metri
         metrics[i]["curve_steps"] = [float(s) for s in result.eval_steps]
         metrics[i]["stopped_at"] = float(result.stopped_at[i])
         metrics[i]["n_params"] = float(count_params(models[i]))
-        if cfg.model.kind == "modular":
-            metrics[i]["projection_overlap"] = projection_overlap(task.projections, result.params["projections"][i].cpu())
+        samples_per_step = settings.batch_size or n_fit[i]
+        metrics[i]["train_flops"] = 6.0 * metrics[i]["n_params"] * samples_per_step * float(result.stopped_at[i])
+        metrics[i]["search_flops"] = rule_flops(cfg)
+        metrics[i]["total_flops"] = metrics[i]["train_flops"] + metrics[i]["search_flops"]
+        if modular:
+            learned = result.params["projections"][i].cpu()
+            metrics[i]["projection_overlap"] = float(mean_overlap(task.projections, learned))
+            metrics[i]["overlap_matrix"] = overlap_matrix(task.projections, learned).flatten().tolist()
+            metrics[i]["overlap_curve"] = result.curves["overlap"][i].tolist()
+        if searches[i] is not None:
+            metrics[i].update(_search_metrics(task, searches[i]))
     return metrics
 
 
@@ -198,4 +278,4 @@ EXPERIMENT = register(
     )
 )
 
-__all__ = ["SineConfig", "SineModelConfig", "build_model", "projection_overlap", "run_batch", "EXPERIMENT"]
+__all__ = ["SineConfig", "SineModelConfig", "build_model", "kernel_search", "run_batch", "EXPERIMENT"]

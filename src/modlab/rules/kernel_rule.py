@@ -1,0 +1,278 @@
+"""Paper A's kernel-based modular learning rule (spec A §4): find the module projections first.
+
+The objective (the paper's Eq. 17) is the smallest parameter norm with which the modular network,
+linearised at its initial weights, fits the targets: ``yᵀ(K + εI)⁻¹y``, solved by one Cholesky
+factorisation (never an explicit inverse), ε = ``ridge`` × the kernel's mean diagonal. A module's
+kernel is its own empirical NTK at its initial weights on ``Û_jᵀx`` (``kernel="module"``) or an RBF
+kernel with median bandwidth (``kernel="rbf"``, modlab); see :mod:`modlab.rules.module_kernels`.
+
+Two variants, one batched computation each ("descents" run side by side as one tensor):
+
+- ``per_module`` — the paper's Algorithm 1: K̂ independent descents of the single-module objective
+  ``yᵀ(K_j(Û_j) + εI)⁻¹y``, descent j with module j's kernel, each from its own random start. Its
+  result is the K̂ found projections, one per descent.
+- ``joint`` (modlab's default) — ``K = K̂⁻¹ Σ_j K_j(Û_j)`` (the network's kernel: a sum of modules has
+  the scaled sum of their kernels) descended over all projections at once, from R random starts;
+  the start with the lowest final objective is kept.
+
+Each step (modlab details): Adam on a fresh random mini-batch of the training set per descent, then
+every Û_j re-orthonormalised by QR (signs fixed so the frame moves continuously). Final objectives
+are compared on the first ``eval_size`` training points, the same for every descent. Each descent
+draws its start and its mini-batches from its own ``torch.Generator``; :func:`find_projections_reference`
+is the same search with descents run one after another and a Python loop over modules, tested equal.
+The caller then initialises the modular network with the found projections and trains every
+parameter end to end (the experiment does that).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Sequence
+
+import torch
+from pydantic import Field
+
+from modlab.config import Config
+from modlab.frames import random_orthonormal
+from modlab.rules.module_kernels import Layers, ntk_flops, ntk_kernels, rbf_flops, rbf_kernels
+
+
+class KernelRuleConfig(Config):
+    """Every hyper-parameter of the projection search (spec A §4)."""
+
+    variant: Literal["joint", "per_module"] = Field(
+        "joint", description="joint: all projections on the summed kernel; per_module: the paper's Algorithm 1"
+    )
+    kernel: Literal["module", "rbf"] = Field(
+        "module", description="module: each module's empirical NTK at init; rbf: Gaussian, median bandwidth"
+    )
+    steps: int = Field(200, ge=1, description="Adam steps of every descent")
+    batch_size: int = Field(512, ge=2, description="training points per step (all of them if fewer)")
+    lr: float = Field(0.05, gt=0, description="Adam learning rate on the projections")
+    joint_restarts: int = Field(6, ge=1, description="random starts R of the joint descent (per_module: one per module)")
+    ridge: float = Field(1e-3, gt=0, description="jitter ε relative to the kernel's mean diagonal")
+    eval_size: int = Field(1024, ge=2, description="first training points on which final objectives are compared")
+    record_every: int = Field(10, ge=1, description="steps between recorded projections (the overlap course)")
+
+    def n_descents(self, n_modules: int) -> int:
+        """Descents run side by side: R (joint) or K̂ (per_module)."""
+        return self.joint_restarts if self.variant == "joint" else n_modules
+
+    def modules_per_descent(self, n_modules: int) -> int:
+        return n_modules if self.variant == "joint" else 1
+
+
+@dataclass(frozen=True)
+class KernelRuleResult:
+    """What the search found. S descents of M modules each (joint: S = R, M = K̂; per_module:
+    S = K̂, M = 1). Shapes: projections (K̂, D, b̂) — the network's initial projections;
+    candidates (S, M, D, b̂) every descent's final projections; objectives (S,) final objectives on
+    the evaluation points; traces (S, steps) mini-batch objective per step; history
+    (T, S, M, D, b̂) the projections at ``history_steps``; ``chosen`` the kept restart (joint) or None."""
+
+    projections: torch.Tensor
+    candidates: torch.Tensor
+    objectives: torch.Tensor
+    traces: torch.Tensor
+    history: torch.Tensor
+    history_steps: list[int]
+    chosen: int | None
+
+    def path(self) -> torch.Tensor:
+        """The network's projections along the search: (T, K̂, D, b̂)."""
+        if self.chosen is None:
+            return self.history[:, :, 0]
+        return self.history[:, self.chosen]
+
+
+def kernel_objective(kernel: torch.Tensor, y: torch.Tensor, ridge: float) -> torch.Tensor:
+    """``yᵀ(K + εI)⁻¹y`` with ε = ridge · mean diag K, by Cholesky. kernel (*lead, n, n), y (*lead, n) → (*lead,).
+
+    Differentiable in ``kernel`` and ``y`` with the closed-form gradient (α = (K + εI)⁻¹y):
+    ``∂/∂K = −ααᵀ − (ridge/n)(αᵀα) I`` and ``∂/∂y = 2α`` — no second factorisation in the backward pass.
+    """
+    return _QuadraticSolve.apply(kernel, y, ridge)
+
+
+class _QuadraticSolve(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, kernel: torch.Tensor, y: torch.Tensor, ridge: float) -> torch.Tensor:
+        n = kernel.shape[-1]
+        jitter = ridge * kernel.diagonal(dim1=-2, dim2=-1).mean(-1)
+        eye = torch.eye(n, dtype=kernel.dtype, device=kernel.device)
+        chol = torch.linalg.cholesky(kernel + jitter[..., None, None] * eye)
+        alpha = torch.cholesky_solve(y.unsqueeze(-1), chol).squeeze(-1)
+        ctx.save_for_backward(alpha)
+        ctx.ridge = ridge
+        return (y * alpha).sum(-1)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        (alpha,) = ctx.saved_tensors
+        n = alpha.shape[-1]
+        g = grad[..., None, None]
+        d_kernel = -g * alpha.unsqueeze(-1) * alpha.unsqueeze(-2)
+        d_jitter = -(grad * (alpha * alpha).sum(-1)) * ctx.ridge / n
+        d_kernel = d_kernel + torch.diag_embed(d_jitter.unsqueeze(-1).expand(*alpha.shape))
+        return d_kernel, 2 * grad.unsqueeze(-1) * alpha, None
+
+
+def reorthonormalise(frames: torch.Tensor) -> torch.Tensor:
+    """Orthonormal columns spanning each frame, by QR with sign(diag R) ≥ 0: (..., D, b) → (..., D, b)."""
+    q, r = torch.linalg.qr(frames)
+    signs = torch.sign(r.diagonal(dim1=-2, dim2=-1))
+    return q * torch.where(signs == 0, torch.ones_like(signs), signs).unsqueeze(-2)
+
+
+def module_kernels(z: torch.Tensor, kernel: str, layers: Layers | None) -> torch.Tensor:
+    """Each module's kernel on its inputs: z (*lead, n, b̂) → (*lead, n, n); ``layers`` broadcast
+    against ``*lead`` (needed for ``kernel="module"``)."""
+    if kernel == "rbf":
+        return rbf_kernels(z)
+    if layers is None:
+        raise ValueError("kernel = 'module' needs the modules' initial layers")
+    return ntk_kernels(z, layers)
+
+
+def draw_search(
+    generators: Sequence[torch.Generator], per_descent: int, input_dim: int, module_dim: int,
+    n_train: int, cfg: KernelRuleConfig,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every descent's random start and mini-batches, each from its own generator.
+    Returns starts (S, M, D, b̂) and batch indices (S, steps, B)."""
+    starts, batches = [], []
+    size = min(cfg.batch_size, n_train)
+    for gen in generators:
+        starts.append(torch.stack([random_orthonormal(input_dim, module_dim, gen) for _ in range(per_descent)]))
+        batches.append(torch.stack([torch.randperm(n_train, generator=gen)[:size] for _ in range(cfg.steps)]))
+    return torch.stack(starts), torch.stack(batches)
+
+
+def descent_layers(layers: Layers | None, variant: str) -> Layers | None:
+    """Module weights laid out against (S, M): joint (1, K̂, …) — every restart uses all modules;
+    per_module (K̂, 1, …) — descent j uses module j."""
+    if layers is None:
+        return None
+    axis = 0 if variant == "joint" else 1
+    return [(w.unsqueeze(axis), b.unsqueeze(axis)) for w, b in layers]
+
+
+def find_projections(
+    x: torch.Tensor, y: torch.Tensor, cfg: KernelRuleConfig, n_modules: int, module_dim: int,
+    generators: Sequence[torch.Generator], layers: Layers | None = None,
+) -> KernelRuleResult:
+    """The batched search. x (n, D), y (n,); ``generators``: one per descent
+    (``cfg.n_descents(n_modules)``); ``layers``: the modules' initial weights stacked over modules,
+    ``[(W (K̂, out, in), bias (K̂, out))]`` (for ``kernel="module"``)."""
+    per_descent = _check_generators(cfg, n_modules, generators)
+    starts, batches = draw_search(generators, per_descent, x.shape[1], module_dim, x.shape[0], cfg)
+    starts, batches = starts.to(x.device, x.dtype), batches.to(x.device)
+    layers = descent_layers(layers, cfg.variant)
+    frames = starts.clone().requires_grad_(True)
+    optimiser = torch.optim.Adam([frames], lr=cfg.lr)
+    traces, history = [], [starts]
+    for step in range(cfg.steps):
+        idx = batches[:, step]
+        z = torch.einsum("smdb,snd->smnb", frames, x[idx])
+        objective = kernel_objective(module_kernels(z, cfg.kernel, layers).mean(1), y[idx], cfg.ridge)
+        optimiser.zero_grad()
+        objective.sum().backward()
+        optimiser.step()
+        with torch.no_grad():
+            frames.copy_(reorthonormalise(frames))
+        traces.append(objective.detach())
+        if (step + 1) % cfg.record_every == 0 or step + 1 == cfg.steps:
+            history.append(frames.detach().clone())
+    final = frames.detach()
+    objectives = evaluate_objectives(x, y, final, cfg, layers)
+    return _result(cfg, final, objectives, torch.stack(traces, 1), torch.stack(history))
+
+
+@torch.no_grad()
+def evaluate_objectives(
+    x: torch.Tensor, y: torch.Tensor, frames: torch.Tensor, cfg: KernelRuleConfig, layers: Layers | None
+) -> torch.Tensor:
+    """Each descent's objective on the first ``cfg.eval_size`` points: x (n, D), y (n,), frames
+    (S, M, D, b̂), ``layers`` laid out by :func:`descent_layers` → (S,)."""
+    x_eval, y_eval = x[: cfg.eval_size], y[: cfg.eval_size]
+    z = torch.einsum("smdb,nd->smnb", frames, x_eval)
+    return kernel_objective(module_kernels(z, cfg.kernel, layers).mean(1), y_eval.expand(len(frames), -1), cfg.ridge)
+
+
+def find_projections_reference(
+    x: torch.Tensor, y: torch.Tensor, cfg: KernelRuleConfig, n_modules: int, module_dim: int,
+    generators: Sequence[torch.Generator], layers: Layers | None = None,
+) -> KernelRuleResult:
+    """The same search, descents one after another and a Python loop over modules (the reference
+    that :func:`find_projections` is checked against, and the benchmark's baseline)."""
+    per_descent = _check_generators(cfg, n_modules, generators)
+    starts, batches = draw_search(generators, per_descent, x.shape[1], module_dim, x.shape[0], cfg)
+    starts, batches = starts.to(x.device, x.dtype), batches.to(x.device)
+    finals, objectives, traces, histories = [], [], [], []
+    for s, start in enumerate(starts):
+        descent_modules = range(n_modules) if cfg.variant == "joint" else [s]
+        frames = start.clone().requires_grad_(True)
+        optimiser = torch.optim.Adam([frames], lr=cfg.lr)
+        trace, history = [], [start]
+        for step in range(cfg.steps):
+            idx = batches[s, step]
+            objective = _summed_objective(frames, x[idx], y[idx], cfg, layers, descent_modules)
+            optimiser.zero_grad()
+            objective.backward()
+            optimiser.step()
+            with torch.no_grad():
+                frames.copy_(reorthonormalise(frames))
+            trace.append(objective.detach())
+            if (step + 1) % cfg.record_every == 0 or step + 1 == cfg.steps:
+                history.append(frames.detach().clone())
+        with torch.no_grad():
+            objectives.append(_summed_objective(frames, x[: cfg.eval_size], y[: cfg.eval_size], cfg, layers, descent_modules))
+        finals.append(frames.detach())
+        traces.append(torch.stack(trace))
+        histories.append(torch.stack(history))
+    return _result(cfg, torch.stack(finals), torch.stack(objectives), torch.stack(traces), torch.stack(histories, 1))
+
+
+def _summed_objective(frames, x, y, cfg, layers, descent_modules) -> torch.Tensor:
+    """One descent's objective with its modules' kernels summed in a loop: frames (M, D, b̂) → ()."""
+    kernel = 0
+    for slot, module in enumerate(descent_modules):
+        module_layers = None if layers is None else [(w[module], b[module]) for w, b in layers]
+        kernel = kernel + module_kernels(x @ frames[slot], cfg.kernel, module_layers)
+    return kernel_objective(kernel / len(descent_modules), y, cfg.ridge)
+
+
+def _check_generators(cfg: KernelRuleConfig, n_modules: int, generators: Sequence[torch.Generator]) -> int:
+    if len(generators) != cfg.n_descents(n_modules):
+        raise ValueError(
+            f"{len(generators)} generators: the {cfg.variant} rule with {n_modules} modules runs "
+            f"{cfg.n_descents(n_modules)} descents, one generator each"
+        )
+    return cfg.modules_per_descent(n_modules)
+
+
+def _result(cfg, final, objectives, traces, history) -> KernelRuleResult:
+    if cfg.variant == "joint":
+        chosen = int(torch.argmin(objectives))
+        projections = final[chosen]
+    else:
+        chosen = None
+        projections = final[:, 0]
+    steps = [0] + [s + 1 for s in range(cfg.steps) if (s + 1) % cfg.record_every == 0 or s + 1 == cfg.steps]
+    return KernelRuleResult(projections, final, objectives, traces, history, steps, chosen)
+
+
+def search_flops(
+    cfg: KernelRuleConfig, n_train: int, input_dim: int, n_modules: int, module_dim: int, widths: Sequence[int] | None,
+) -> float:
+    """Estimated FLOPs of the whole search (every descent, backward counted as twice the forward,
+    plus the final evaluation). ``widths``: a module's layer widths ``(b̂, h_1, …, 1)`` (module kernel)."""
+    per_descent = cfg.modules_per_descent(n_modules)
+
+    def forward(n: int) -> float:
+        one_kernel = rbf_flops(n, module_dim) if cfg.kernel == "rbf" else ntk_flops(n, widths)
+        solve = n**3 / 3 + 4.0 * n * n
+        return per_descent * (one_kernel + 2.0 * n * input_dim * module_dim) + solve
+
+    batch = min(cfg.batch_size, n_train)
+    return cfg.n_descents(n_modules) * (3 * cfg.steps * forward(batch) + forward(min(cfg.eval_size, n_train)))

@@ -1,0 +1,98 @@
+"""The kernels of single modules on their projected inputs (spec A §4), batched over modules.
+
+A module ``g_j`` linearised around its initial weights θ⁰ is the linear model
+``g_j(z; θ⁰) + ∇_θ g_j(z; θ⁰)·(θ − θ⁰)``, so its kernel is the empirical neural tangent kernel
+``k_j(z, z') = ∇_θ g_j(z)·∇_θ g_j(z')`` at θ⁰. For a ReLU MLP (layers ``a_l = W_l h_{l−1} + b_l``,
+``h_l = relu(a_l)``, ``h_0 = z``, scalar output ``a_L``) back-propagation gives it in closed form:
+with ``δ_L = 1`` and ``δ_l = (W_{l+1}ᵀ δ_{l+1}) ⊙ 1[a_l > 0]``,
+
+    k(z, z') = Σ_l (δ_l(z)·δ_l(z')) (h_{l−1}(z)·h_{l−1}(z') + 1)
+
+(the ``+1`` is the bias). :func:`ntk_kernels` computes this with matmuls over every leading
+dimension, differentiably in ``z`` (the ReLU masks are piecewise constant, so this is the gradient
+almost everywhere); :func:`ntk_kernel_reference` is the plain ``torch.func.jacrev`` Jacobian of an
+``nn.Module`` it is tested against. :func:`rbf_kernels` is the (modlab) alternative: a Gaussian
+kernel whose bandwidth σ is the median pairwise distance of the batch (held fixed in the gradient).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import nn
+from torch.func import functional_call, jacrev
+
+Layers = Sequence[tuple[torch.Tensor, torch.Tensor]]
+
+
+def ntk_kernels(z: torch.Tensor, layers: Layers) -> torch.Tensor:
+    """Empirical NTK of ReLU MLPs with scalar output, one per leading index.
+
+    Shapes: z (*lead, n, b); layers ``[(W_l (*lead, out_l, in_l), bias_l (*lead, out_l))]`` with
+    ``in_1 = b`` and ``out_L = 1`` (leading dimensions broadcast) → (*lead, n, n).
+    """
+    if layers[-1][0].shape[-2] != 1:
+        raise ValueError(f"module output width {layers[-1][0].shape[-2]}: the module kernel needs a scalar output")
+    inputs = [z]
+    masks = []
+    for weight, bias in layers[:-1]:
+        pre = inputs[-1] @ weight.mT + bias.unsqueeze(-2)
+        masks.append((pre > 0).to(z.dtype))
+        inputs.append(torch.relu(pre))
+    delta = torch.ones(*z.shape[:-1], 1, dtype=z.dtype, device=z.device)
+    kernel = _layer_term(delta, inputs[-1])
+    for (weight, _), mask, h_in in zip(reversed(layers[1:]), reversed(masks), reversed(inputs[:-1])):
+        delta = (delta @ weight) * mask
+        kernel = kernel + _layer_term(delta, h_in)
+    return kernel
+
+
+def _layer_term(delta: torch.Tensor, h_in: torch.Tensor) -> torch.Tensor:
+    """One layer's share ``(ΔΔᵀ) ⊙ (HHᵀ + 1)``: delta (*lead, n, out), h_in (*lead, n, in) → (*lead, n, n)."""
+    return (delta @ delta.mT) * (h_in @ h_in.mT + 1)
+
+
+def ntk_kernel_reference(module: nn.Module, z: torch.Tensor) -> torch.Tensor:
+    """The plain empirical NTK ``J Jᵀ`` of a scalar-output module from its full parameter Jacobian
+    (``torch.func.jacrev``). z (n, b) → (n, n)."""
+    params = {name: p.detach() for name, p in module.named_parameters()}
+    jac = jacrev(lambda p: functional_call(module, p, (z,)).reshape(-1))(params)
+    flat = torch.cat([j.reshape(z.shape[0], -1) for j in jac.values()], dim=1)
+    return flat @ flat.T
+
+
+def rbf_kernels(z: torch.Tensor) -> torch.Tensor:
+    """Gaussian kernels ``exp(−‖z − z'‖² / 2σ²)``, σ² the median squared pairwise distance of each
+    batch (detached), estimated from the n − 1 consecutive pairs ``(z_a, z_{a+1})`` of the batch
+    (the points come in random order) rather than all n² pairs. z (*lead, n, b) → (*lead, n, n)."""
+    consecutive = ((z[..., 1:, :] - z[..., :-1, :]) ** 2).sum(-1).detach()
+    bandwidth_sq = consecutive.median(dim=-1).values.clamp_min(torch.finfo(z.dtype).tiny)
+    return torch.exp(-pairwise_sq_distances(z) / (2 * bandwidth_sq[..., None, None]))
+
+
+def pairwise_sq_distances(z: torch.Tensor) -> torch.Tensor:
+    """``‖z_a − z_c‖²`` (clamped at 0 against rounding): z (*lead, n, b) → (*lead, n, n)."""
+    sq_norm = (z * z).sum(-1)
+    return (sq_norm.unsqueeze(-1) + sq_norm.unsqueeze(-2) - 2 * z @ z.mT).clamp_min(0)
+
+
+def stack_module_layers(blocks: Sequence[nn.Module]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The (weight, bias) of every ``nn.Linear`` of each block, stacked over blocks (detached):
+    ``[(W_l (K̂, out_l, in_l), bias_l (K̂, out_l))]``. All blocks must share one architecture."""
+    per_block = [[(m.weight.detach(), m.bias.detach()) for m in b.modules() if isinstance(m, nn.Linear)] for b in blocks]
+    return [(torch.stack([p[i][0] for p in per_block]), torch.stack([p[i][1] for p in per_block]))
+            for i in range(len(per_block[0]))]
+
+
+def ntk_flops(n: int, widths: Sequence[int]) -> float:
+    """Forward FLOPs of :func:`ntk_kernels` for one module on n points, widths ``(b̂, h_1, …, 1)``:
+    the forward and delta passes (2 each per weight per point) and two n × n Gram matrices per layer."""
+    weights = sum(a * c for a, c in zip(widths[:-1], widths[1:]))
+    grams = sum(2 * n * n * (a + c) + 3 * n * n for a, c in zip(widths[:-1], widths[1:]))
+    return 4.0 * n * weights + grams
+
+
+def rbf_flops(n: int, module_dim: int) -> float:
+    """Forward FLOPs of :func:`rbf_kernels` for one module on n points of dimension b̂."""
+    return 2.0 * n * n * module_dim + 4.0 * n * n
