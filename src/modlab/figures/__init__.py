@@ -2,6 +2,7 @@
 
 from modlab.figures import a_sine_loss  # noqa: F401  (registers "a-sine-loss")
 from modlab.figures import a_theory  # noqa: F401  (registers "a-theory")
+from modlab.figures import b_cmnist  # noqa: F401  (registers "b-cmnist")
 from modlab.figures.registry import FIGURES, PRESETS, FigureContext, figure, make_figure
 
 __all__ = ["FIGURES", "PRESETS", "FigureContext", "figure", "make_figure"]
