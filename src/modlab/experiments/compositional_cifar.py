@@ -13,7 +13,7 @@ test sets) and its network. ``method``:
 
 The kernel rule is stated for a scalar target; the composite's target is 10·k one-hot outputs.
 (modlab) The rule is given ``y = (Y − 1/10) r`` — the centred one-hot targets contracted with one
-random Gaussian vector r drawn from the run's seed — and each module's kernel is the NTK of its
+random unit vector r drawn from the run's seed — and each module's kernel is the NTK of its
 scalar output ``rᵀ g_j``. That y is a sum of one function per slot, the additive structure the rule
 is built for, and ``E_r[yᵀ(K + εI)⁻¹y]`` is the multi-output objective ``tr Yᵀ(K + εI)⁻¹Y`` (up to
 centring).
@@ -22,7 +22,7 @@ Training: the summed cross-entropy of the k heads, mini-batch Adam (or SGD), ``e
 the ``n_train`` composites (the paper trained one epoch), all seeds of a point as one ensemble
 (:func:`~modlab.engine.ensemble.train_ensemble`). Metrics: mean per-slot accuracy on ``train``,
 ``seen`` and ``unseen`` combinations of test images and on the unseen ones under noise (``noisy``);
-``unseen_accuracy_curve`` at ``curve_epochs`` (four points per epoch); for modular methods each
+``unseen_accuracy_curve`` at ``curve_epochs`` (four points per epoch, at most 40 in all); for modular methods each
 module's share of input energy per slot, before training (``slot_energy_start``, after the kernel
 rule for its runs) and after (``slot_energy_end``), flattened K̂ × k row-major, and ``slot_focus_*``
 = the mean over modules of the largest share (1: every module reads one image; 1/k: spread evenly).
@@ -52,6 +52,7 @@ from modlab.tasks.image_data import N_CLASSES, load_images
 METHODS = ("monolithic", "modular", "kernel_rule", "kernel_rule_per_module")
 RULE_VARIANTS = {"kernel_rule": "joint", "kernel_rule_per_module": "per_module"}
 EVALS_PER_EPOCH = 4
+MAX_EVALS = 40  # points of the unseen-accuracy curve at most
 
 
 class CompositionalCifarConfig(Config):
@@ -130,8 +131,12 @@ def build_model(cfg: CompositionalCifarConfig, input_dim: int) -> nn.Module:
 
 
 def scalar_kernel_layers(blocks: Sequence[nn.Module], probe: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """The modules' initial layers stacked over modules, the read-out contracted with ``probe`` (out,):
-    each module becomes the scalar-output MLP ``probeᵀ g_j`` whose NTK the rule needs."""
+    """The modules' initial layers stacked over modules, the read-out contracted with ``probe`` (out,),
+    a unit vector: each module becomes the scalar-output MLP ``probeᵀ g_j``, and the NTK of these
+    layers is exactly the NTK of ``probeᵀ g_j`` in all of g_j's parameters (the read-out's share is
+    ``‖probe‖² (h·h' + 1)``, hence the unit norm)."""
+    if abs(float(probe.norm()) - 1) > 1e-5:
+        raise ValueError(f"probe norm {float(probe.norm()):.4g}: must be a unit vector")
     layers = stack_module_layers(blocks)
     weight, bias = layers[-1]
     return [*layers[:-1], (torch.einsum("o,koh->kh", probe, weight).unsqueeze(1), (bias @ probe).unsqueeze(1))]
@@ -141,7 +146,8 @@ def kernel_rule_projections(cfg: CompositionalCifarConfig, data: CompositionalIm
                             device: torch.device) -> torch.Tensor:
     """Projections (K̂, D, b̂) found by the configured kernel-rule variant on the run's training set."""
     out_dim = N_CLASSES * cfg.n_slots
-    probe = torch.randn(out_dim, generator=stream(cfg, "probe")) / math.sqrt(out_dim)
+    probe = torch.randn(out_dim, generator=stream(cfg, "probe"))
+    probe = probe / probe.norm()
     targets = F.one_hot(data.train_y, N_CLASSES).flatten(1).float() - 1.0 / N_CLASSES
     layers = [(w.to(device), b.to(device)) for w, b in scalar_kernel_layers(model.blocks, probe)]
     generators = [stream(cfg, f"kernel-rule/{i}") for i in range(cfg.kernel_rule.n_descents(cfg.modules))]
@@ -176,7 +182,7 @@ def run_batch(configs: Sequence[CompositionalCifarConfig], device: torch.device)
                     m.projections.copy_(found)
             starts[i] = m.projections.detach().clone()
     settings = TrainSettings(optimizer=cfg.optimizer, lr=cfg.lr, steps=cfg.steps, batch_size=cfg.batch_size,
-                             eval_every=max(1, cfg.steps // (cfg.epochs * EVALS_PER_EPOCH)))
+                             eval_every=max(1, cfg.steps // min(cfg.epochs * EVALS_PER_EPOCH, MAX_EVALS)))
     unseen = pad_members([d.unseen_x for d in datasets], [d.unseen_y for d in datasets], device)
     template = copy.deepcopy(models[0]).to("meta")
 

@@ -1,5 +1,6 @@
 """Figures modlab regenerates, by name. Each module registers itself on import."""
 
+from modlab.figures import a_ccifar  # noqa: F401  (registers "a-ccifar")
 from modlab.figures import a_sine_loss  # noqa: F401  (registers "a-sine-loss")
 from modlab.figures import a_theory  # noqa: F401  (registers "a-theory")
 from modlab.figures import b_cmnist  # noqa: F401  (registers "b-cmnist")
