@@ -29,7 +29,7 @@ from modlab.engine.sweep import SweepSpec
 from modlab.experiments.compositional_cifar import METHODS, RULE_VARIANTS
 from modlab.figures.registry import FigureContext, figure
 from modlab.plots import new_figure
-from modlab.tasks.image_data import DATA_ENV
+from modlab.tasks.image_data import DATA_ENV, check_files
 
 PAPER_TABLE = {"monolithic": (0.4256, 0.3947), "modular": (0.4526, 0.4307), "kernel_rule": (0.4990, 0.4695)}
 PAPER_VS_K = {  # read off the paper's figure, k = 1 … 8 (spec A §5)
@@ -87,6 +87,7 @@ def _scalar(table: pd.DataFrame, metric: str, by: list[str]) -> pd.DataFrame:
 def make(ctx: FigureContext):
     source = source_for_run()
     preset = PRESETS[(ctx.preset, source)]
+    check_files(source)
     base = {**preset["base"], "source": source, "n_slots": preset["k"], "n_train": preset["n_train"]}
     main = _run(ctx, _spec("a-ccifar main", base, METHODS, preset["seeds"]))
     vs_k = _run(ctx, _spec("a-ccifar vs k", base, THREE, preset["seeds"], {"n_slots": preset["k_axis"]}))

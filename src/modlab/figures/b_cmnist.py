@@ -20,7 +20,7 @@ import pandas as pd
 from modlab.engine.sweep import SweepSpec
 from modlab.figures.registry import FigureContext, figure
 from modlab.plots import new_figure
-from modlab.tasks.image_data import DATA_ENV
+from modlab.tasks.image_data import DATA_ENV, check_files
 
 PRESETS: dict[tuple[str, str], dict[str, Any]] = {
     ("quick", "digits"): dict(seeds=3, base=dict(optimizer="adam", lr=1e-3, epochs=50)),
@@ -43,6 +43,7 @@ def source_for_run() -> str:
 def make(ctx: FigureContext):
     source = source_for_run()
     preset = PRESETS[(ctx.preset, source)]
+    check_files(source)
     spec = SweepSpec(experiment="b-cmnist", name=f"b-cmnist {ctx.preset} {source}",
                      base={**preset["base"], "source": source},
                      axes={"architecture": list(ARCHITECTURES), "seed": list(range(preset["seeds"]))})

@@ -70,6 +70,12 @@ def load_images(source: Source, split: Split, data_dir: str | Path | None = None
     raise ValueError(f"source = {source!r}: allowed digits, mnist, cifar10")
 
 
+def check_files(source: Source, data_dir: str | Path | None = None) -> None:
+    """Read both splits of ``source`` once, so a missing or bad file is reported before any training."""
+    for split in ("train", "test"):
+        load_images(source, split, data_dir)
+
+
 def resolve_data_dir(data_dir: str | Path | None, source: str) -> Path:
     """``data_dir``, else ``$MODLAB_DATA``; a DataFileError if neither names an existing folder."""
     given = data_dir if data_dir is not None else os.environ.get(DATA_ENV)
@@ -189,4 +195,4 @@ def _first_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
-__all__ = ["DATA_ENV", "DataFileError", "LabelledImages", "load_images", "read_cifar10", "read_mnist", "resolve_data_dir"]
+__all__ = ["DATA_ENV", "DataFileError", "check_files", "LabelledImages", "load_images", "read_cifar10", "read_mnist", "resolve_data_dir"]
