@@ -18,6 +18,8 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/modlab figure a-theory --preset quick --out results/demo --no-progress
 	$(BIN)/modlab figure a-sine-loss --preset quick --out results/demo --no-progress
+	$(BIN)/modlab figure a-ccifar --preset quick --out results/demo --no-progress
+	$(BIN)/modlab figure b-cmnist --preset quick --out results/demo --no-progress
 	@echo "demo figures written to results/demo/"
 
 test: $(STAMP)

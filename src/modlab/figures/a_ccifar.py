@@ -40,7 +40,7 @@ PAPER_VS_K = {  # read off the paper's figure, k = 1 … 8 (spec A §5)
 QUICK_RULE = dict(kernel="module", steps=50, batch_size=256, joint_restarts=2)
 PRESETS: dict[tuple[str, str], dict[str, Any]] = {
     ("quick", "digits"): dict(
-        seeds=2, k=8, n_train=100, k_axis=[1, 2, 4, 8], n_axis=[100, 300, 1000],
+        seeds=2, k=8, n_train=100, k_axis=[1, 2, 4, 8], n_axis=[50, 100, 300],
         base=dict(n_test=400, epochs=60, batch_size=50, hidden=[256, 256], module_hidden=[64], kernel_rule=QUICK_RULE)),
     ("paper", "digits"): dict(
         seeds=5, k=8, n_train=100, k_axis=[1, 2, 3, 4, 5, 6, 7, 8], n_axis=[100, 300, 1000, 3000],
