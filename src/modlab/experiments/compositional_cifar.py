@@ -56,9 +56,10 @@ MAX_EVALS = 40  # points of the unseen-accuracy curve at most
 
 
 class CompositionalCifarConfig(Config):
-    """One seed of one method on Compositional CIFAR-10 (or its offline digits variant)."""
+    """One seed of one method on Compositional CIFAR-10 (``cifar10`` reads files from
+    ``MODLAB_DATA``) or its offline digits variant (the default)."""
 
-    source: Literal["digits", "cifar10"] = "cifar10"
+    source: Literal["digits", "cifar10"] = "digits"
     method: Literal["monolithic", "modular", "kernel_rule", "kernel_rule_per_module"] = "modular"
     n_slots: int = Field(4, ge=1, le=8, description="k: images per composite")
     n_train: int = Field(10000, ge=2, description="training composites (seen combinations)")

@@ -64,9 +64,9 @@ def source_for_run() -> str:
     return "cifar10" if os.environ.get(DATA_ENV) else "digits"
 
 
-def _spec(name: str, base: dict, methods, seeds: int, axes: dict | None = None) -> SweepSpec:
-    """Each method's kernel-rule variant follows the method (dotted axes cannot tie two fields, so
-    one spec per method, concatenated by the caller)."""
+def _spec(name: str, base: dict, methods, seeds: int, axes: dict | None = None) -> list[SweepSpec]:
+    """One spec per method (its kernel-rule variant follows the method, and a grid axis cannot tie
+    two fields together); the caller concatenates their tables."""
     return [SweepSpec(experiment="a-ccifar", name=f"{name} {method}",
                       base={**base, "method": method,
                             "kernel_rule": {**base.get("kernel_rule", {}), "variant": RULE_VARIANTS.get(method, "joint")}},
