@@ -10,7 +10,7 @@ def test_paper_mnist_convnet_shapes():
     net = ConvNet((1, 28, 84), 32, paper_kernels(28), 1030, generator=torch.Generator().manual_seed(0))
     assert net.readout.in_features == 32 * 10 * 24
     assert net(torch.zeros(2, 1, 28, 84)).shape == (2, 1030)
-    weights = torch.cat([p.flatten() for p in net.parameters()])
+    weights = torch.cat([p.detach().flatten() for p in net.parameters()])
     assert abs(float(weights.std()) - 0.01) < 0.001 and abs(float(weights.mean())) < 0.001
 
 
