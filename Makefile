@@ -8,7 +8,6 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip==23.2.1
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
@@ -20,6 +19,8 @@ demo: $(STAMP)
 	$(BIN)/modlab figure a-sine-loss --preset quick --out results/demo --no-progress
 	$(BIN)/modlab figure a-ccifar --preset quick --out results/demo --no-progress
 	$(BIN)/modlab figure b-cmnist --preset quick --out results/demo --no-progress
+	$(BIN)/modlab figure b-dense --preset quick --out results/demo --no-progress
+	$(BIN)/modlab figure b-segregated --preset quick --out results/demo --no-progress
 	@echo "demo figures written to results/demo/"
 
 test: $(STAMP)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
+from modlab.config import config_key
 from modlab.engine.backends import LocalBackend
 from modlab.engine.sweep import SweepSpec, make_batches, run_sweep
-from modlab.config import config_key
 from modlab.errors import ConfigError
 from modlab.experiments.sine import SineConfig, build_model, run_batch
 from modlab.measures import mean_overlap
@@ -135,3 +137,10 @@ def test_ensemble_sweep_resumes_without_recomputing(tmp_path):
     assert table["key"].nunique() == 8
     kept = table[table["key"].isin(first["key"]) & (table["metric"] == "test_nmse")]
     assert kept.sort_values("key")["value"].tolist() == first[first["metric"] == "test_nmse"].sort_values("key")["value"].tolist()
+
+
+def test_example_sweep_batches_sizes_and_seeds_together():
+    spec = SweepSpec.load(Path(__file__).parents[1] / "examples" / "sine_sweep.yaml")
+    configs = spec.configs()
+    batches = make_batches("sine", {config_key("sine", c): c for c in configs})
+    assert len(configs) == 24 and sorted(len(b.keys) for b in batches) == [12, 12]

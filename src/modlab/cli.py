@@ -27,11 +27,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         _use_data_dir(getattr(args, "data_dir", None))
         return args.handler(args)
     except ModlabError as err:
-        print(f"modlab: error: {err}", file=sys.stderr)
+        print(f"modlab: error: {printable(str(err))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("modlab: interrupted; finished runs are stored, rerun the same command to resume", file=sys.stderr)
         return 130
+
+
+def printable(message: str) -> str:
+    """One terminal line: newlines and other control characters (say, in a bad field name) escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,14 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
     fig.add_argument("--out", default="results/figures", help="output folder")
     fig.add_argument("--store", default=None, help="results store (default OUT/modlab.sqlite)")
     fig.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    fig.add_argument("--retry-failed", action="store_true", help="rerun runs recorded as failed")
     _backend_options(fig)
     fig.set_defaults(handler=cmd_figure)
 
     res = sub.add_parser("results", help="print the tidy results table of a sweep spec")
-    res.add_argument("spec", help="sweep spec file (YAML/JSON)")
+    res.add_argument("spec", nargs="?", help="sweep spec file (YAML/JSON); omitted: every run in the store")
     res.add_argument("--format", choices=("table", "csv", "json"), default="table")
     res.add_argument("--store", default=DEFAULT_STORE)
     res.add_argument("--failed", action="store_true", help="list the failed runs with their errors instead")
+    res.add_argument("--provenance", action="store_true", help="add each run's modlab and torch versions, device, host")
     res.set_defaults(handler=cmd_results)
     return parser
 
@@ -80,7 +87,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _backend_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--workers", type=int, default=1, help="local worker processes")
+    parser.add_argument("--backend", choices=("local", "ray"), default="local",
+                        help="where runs execute: this machine, or a Ray cluster (pip install 'modlab[ray]')")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="runs at once: local worker processes (default 1); with ray, the CPUs of the "
+                             "local Ray it starts (default: cores, at most 4), or with --ray-address the tasks in flight")
+    parser.add_argument("--ray-address", default=None, help="Ray cluster to join (e.g. 10.0.0.5:6379); default: start a local Ray")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument("--data-dir", default=None, help="folder of real dataset files (CIFAR-10, MNIST); sets MODLAB_DATA")
 
@@ -97,11 +109,11 @@ def _use_data_dir(data_dir: str | None) -> None:
 
 
 def _backend(args):
-    from modlab.engine import LocalBackend
+    from modlab.engine import make_backend
 
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers {args.workers}: must be ≥ 1")
-    return LocalBackend(args.workers)
+    return make_backend(args.backend, args.workers, args.ray_address)
 
 
 def cmd_run(args) -> int:
@@ -160,7 +172,7 @@ def cmd_figure(args) -> int:
     if not args.name:
         raise ConfigError("figure: name a figure (modlab figure --list shows them)")
     paths = make_figure(args.name, args.preset, args.out, store_path=args.store, device=args.device,
-                        backend=_backend(args), progress=not args.no_progress)
+                        backend=_backend(args), progress=not args.no_progress, retry_failed=args.retry_failed)
     for path in paths.values():
         print(path)
     return 0
@@ -170,17 +182,18 @@ def cmd_results(args) -> int:
     from modlab.engine import SweepSpec
     from modlab.store import Store
 
-    spec = SweepSpec.load(args.spec)
+    keys = SweepSpec.load(args.spec).keys() if args.spec else None
     if not Path(args.store).exists():
-        raise ConfigError(f"store {args.store} does not exist (run `modlab sweep {args.spec}` first)")
+        raise ConfigError(f"store {args.store} does not exist (run a sweep or figure first)")
     with Store(args.store) as store:
-        keys = spec.keys()
         if args.failed:
             failed = store.records(keys, status="failed")
             for rec in failed:
                 print(f"{rec.key}\t{rec.error}")
             return 0
         table = store.table(keys)
+        if args.provenance and len(table):
+            table = table.merge(store.provenance_table(keys), on="key", how="left")
     _print_table(table, args.format)
     return 0
 

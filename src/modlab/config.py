@@ -109,13 +109,15 @@ def config_key(experiment: str, config: Config) -> str:
 
 
 def read_mapping_file(path: str | Path, what: str) -> dict[str, Any]:
-    """Read a YAML or JSON file holding one mapping, with a one-line error if it cannot."""
+    """Read a YAML or JSON file holding one mapping, with a one-line error if it cannot. A ``.json``
+    file is read as JSON (YAML refuses some characters that JSON strings may hold)."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{what} file not found: {path}")
     try:
-        data = yaml.safe_load(path.read_text())
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        text = path.read_text()
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as err:
         first_line = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ConfigError(f"{what} file {path} is not valid YAML/JSON: {first_line}") from None
     if not isinstance(data, dict):

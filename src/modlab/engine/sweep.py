@@ -20,7 +20,7 @@ from pydantic import Field, ValidationError
 from tqdm import tqdm
 
 from modlab.config import Config, config_key, describe_validation_error, read_mapping_file
-from modlab.engine.backends import Backend, LocalBackend
+from modlab.engine.backends import Backend, LocalBackend, Lost
 from modlab.errors import ConfigError, ModlabError
 from modlab.experiments import Metrics, get_experiment
 from modlab.store import RunRecord, Store
@@ -38,8 +38,11 @@ class SweepSpec(Config):
 
     @classmethod
     def load(cls, path: str | Path) -> "SweepSpec":
-        """Read and validate a spec file, or raise a one-line ConfigError."""
-        return cls.parse(read_mapping_file(path, "sweep spec"), where=f"sweep spec {path}")
+        """Read a spec file and validate every point of it (before any store is opened), or raise a
+        one-line ConfigError."""
+        spec = cls.parse(read_mapping_file(path, "sweep spec"), where=f"sweep spec {path}")
+        spec.configs()
+        return spec
 
     def points(self) -> list[dict[str, Any]]:
         """The raw field mappings of every point, in grid order."""
@@ -63,11 +66,13 @@ class SweepSpec(Config):
         experiment = get_experiment(self.experiment)
         configs = []
         for i, point in enumerate(self.points()):
+            where = f"sweep point {i} ({_describe_axes(point, self.axes)})" if self.axes else "config"
             try:
-                configs.append(experiment.config.model_validate(point))
+                config = experiment.config.model_validate(point)
             except ValidationError as err:
-                where = f"sweep point {i} ({_describe_axes(point, self.axes)})" if self.axes else "config"
                 raise ConfigError(describe_validation_error(err, experiment.config, where)) from None
+            _check_finite(config.to_dict(), where)
+            configs.append(config)
         return configs
 
     def keys(self) -> list[str]:
@@ -130,7 +135,8 @@ def run_sweep(
     done = failed = 0
     bar = tqdm(total=len(todo), desc=spec.name or spec.experiment, unit="run", disable=not progress, leave=False)
     try:
-        for records in (backend or LocalBackend()).map(run_batch_safely, batches, device):
+        for outcome in (backend or LocalBackend()).map(run_batch_safely, batches, device):
+            records = lost_records(outcome, device) if isinstance(outcome, Lost) else outcome
             for record in records:
                 store.put(record)
                 done += record.status == "done"
@@ -196,6 +202,12 @@ def run_batch_safely(batch: Batch, device: str) -> list[RunRecord]:
     return [_record(batch.experiment, key, cfg, out, seconds, str(torch_device)) for key, cfg, out in zip(batch.keys, batch.configs, outputs)]
 
 
+def lost_records(lost: Lost, device: str) -> list[RunRecord]:
+    """A batch whose worker died on every attempt: each of its runs is recorded failed."""
+    batch: Batch = lost.item
+    return [RunRecord(key, batch.experiment, cfg, "failed", {}, lost.reason, 0.0, device) for key, cfg in zip(batch.keys, batch.configs)]
+
+
 def _record(experiment: str, key: str, config: dict, output: Any, seconds: float, device: str) -> RunRecord:
     if isinstance(output, BaseException):
         error = "".join(traceback.format_exception_only(type(output), output)).strip()
@@ -209,6 +221,17 @@ def _record(experiment: str, key: str, config: dict, output: Any, seconds: float
 def _has_nan(value: Any) -> bool:
     values = value if isinstance(value, list) else [value]
     return any(isinstance(v, float) and math.isnan(v) for v in values)
+
+
+def _check_finite(fields: dict[str, Any], where: str, prefix: str = "") -> None:
+    """Configs are hashed as JSON, which has no NaN or infinity: refuse them with a clear line."""
+    for name, value in fields.items():
+        if isinstance(value, dict):
+            _check_finite(value, where, f"{prefix}{name}.")
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, float) and not math.isfinite(item):
+                raise ConfigError(f"{where}: field '{prefix}{name}' = {value!r}: must be a finite number")
 
 
 def _deep_copy(data: dict[str, Any]) -> dict[str, Any]:

@@ -4,6 +4,10 @@ from modlab.figures import a_ccifar  # noqa: F401  (registers "a-ccifar")
 from modlab.figures import a_sine_loss  # noqa: F401  (registers "a-sine-loss")
 from modlab.figures import a_theory  # noqa: F401  (registers "a-theory")
 from modlab.figures import b_cmnist  # noqa: F401  (registers "b-cmnist")
+from modlab.figures import b_dynamics  # noqa: F401  (registers "b-dense", "b-split", "b-segregated", "b-shallow")
+from modlab.figures import b_fullrank  # noqa: F401  (registers "b-fullrank")
+from modlab.figures import b_heldout  # noqa: F401  (registers "b-heldout")
+from modlab.figures import b_rules  # noqa: F401  (registers "b-rules")
 from modlab.figures.registry import FIGURES, PRESETS, FigureContext, figure, make_figure
 
 __all__ = ["FIGURES", "PRESETS", "FigureContext", "figure", "make_figure"]

@@ -73,6 +73,7 @@ def make(ctx: FigureContext):
     _draw_loss_panel(axes[0], vs_n, "n", n_line, line, COLORS["monolithic"], "min-norm")
     axes[0].axvline(cfg["p_fixed"], color="grey", lw=0.8, ls=":")
     axes[0].set(xlabel="training samples n", title=f"vs n (p = {cfg['p_fixed']}, m = {cfg['m']})")
+    axes[0].legend(fontsize=7)
     panels["loss_vs_n"] = _panel_data(vs_n, "n", n_line, line)
     points.append(vs_n)
 
@@ -86,6 +87,7 @@ def make(ctx: FigureContext):
     sim_markers(axes[1], ridge_p["p"], ridge_p["mean"], ridge_p["se"], COLORS["ridge"], hollow=~ridge_p["exact"])
     axes[1].axvline(cfg["n_fixed"], color="grey", lw=0.8, ls=":")
     axes[1].set(xlabel="parameters p", title=f"vs p (n = {cfg['n_fixed']}, m = {cfg['m']})")
+    axes[1].legend(fontsize=7)
     panels["loss_vs_p"] = _panel_data(vs_p, "p", p_line, line)
     panels["loss_vs_p_ridge"] = _panel_data(ridge_p, "p", p_line, ridge_line)
     points += [vs_p, ridge_p]
@@ -131,7 +133,6 @@ def _draw_loss_panel(ax, stats, x_col, x_line, line, color, label):
     top = np.nanmax(np.where(np.isfinite(line["test"]), line["test"], np.nan))
     ax.set(xscale="log", yscale="symlog", ylabel="loss per sample", ylim=(0, min(top, 20 * np.nanmedian(line["test"]))))
     ax.set_yscale("symlog", linthresh=0.05)
-    ax.legend(fontsize=7)
 
 
 def _panel_data(stats: pd.DataFrame, x_col: str, x_line, line) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from modlab.engine.backends import Backend
 from modlab.engine.sweep import SweepReport, SweepSpec, run_sweep
-from modlab.errors import ConfigError
+from modlab.errors import ConfigError, ModlabError
 from modlab.store import Store
 
 PRESETS = ("quick", "paper")
@@ -29,12 +29,17 @@ class FigureContext:
     device: str = "cpu"
     backend: Backend | None = None
     progress: bool = True
+    retry_failed: bool = False
 
     def sweep(self, spec: SweepSpec):
         """Run (or resume) a sweep in the store and return its tidy table of finished runs."""
-        report: SweepReport = run_sweep(spec, self.store, device=self.device, backend=self.backend, progress=self.progress)
+        report: SweepReport = run_sweep(spec, self.store, device=self.device, backend=self.backend,
+                                        progress=self.progress, retry_failed=self.retry_failed)
         if report.failed:
-            raise RuntimeError(f"{report.failed} run(s) of sweep {spec.name!r} failed; see `modlab results`")
+            raise ModlabError(
+                f"{report.failed} run(s) of sweep {spec.name!r} failed (stored; list them with `modlab results "
+                f"--failed --store STORE`, rerun the figure with --retry-failed after fixing the cause)"
+            )
         return self.store.table(spec.keys())
 
 
@@ -69,6 +74,7 @@ def make_figure(
     device: str = "cpu",
     backend: Backend | None = None,
     progress: bool = True,
+    retry_failed: bool = False,
 ) -> dict[str, Path]:
     """Regenerate figure ``name`` into ``out_dir``; returns the paths of the files written."""
     from modlab.plots import save_figure
@@ -80,6 +86,6 @@ def make_figure(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with Store(store_path or out_dir / "modlab.sqlite") as store:
-        ctx = FigureContext(preset, store, device, backend, progress)
+        ctx = FigureContext(preset, store, device, backend, progress, retry_failed)
         fig, data = FIGURES[name].make(ctx)
     return save_figure(fig, {"figure": name, "preset": preset, **data}, out_dir, name)

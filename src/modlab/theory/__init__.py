@@ -1,5 +1,24 @@
 """Closed forms, in numpy/scipy only: the public face of modlab's theory."""
 
+from modlab.theory.linear_dynamics import (
+    Mode,
+    Point,
+    effective_u0,
+    fixed_points,
+    group_of,
+    crossing_time,
+    input_eigenvalues,
+    loss_theory,
+    min_norm_map,
+    mode_basis,
+    module_points,
+    modes,
+    numerical_spectrum,
+    quadrant_norms_theory,
+    second_moments,
+    singular_values,
+    trajectory,
+)
 from modlab.theory.random_features import (
     min_norm_losses,
     pinv_sq_norm,
@@ -8,5 +27,11 @@ from modlab.theory.random_features import (
     sample_complexity,
 )
 from modlab.theory.spectrum import Spectrum
+from modlab.theory.systematicity import QUADRANTS, quadrant_norms, systematicity
 
-__all__ = ["Spectrum", "min_norm_losses", "pinv_sq_norm", "rf_losses", "ridge_losses", "sample_complexity"]
+__all__ = [
+    "Mode", "Point", "QUADRANTS", "Spectrum", "crossing_time", "effective_u0", "fixed_points", "group_of", "input_eigenvalues", "loss_theory",
+    "min_norm_losses", "min_norm_map", "mode_basis", "module_points", "modes", "numerical_spectrum", "pinv_sq_norm",
+    "quadrant_norms", "quadrant_norms_theory", "rf_losses", "ridge_losses", "sample_complexity",
+    "second_moments", "singular_values", "systematicity", "trajectory",
+]

@@ -1,0 +1,41 @@
+"""Shared fixtures: a tiny in-process experiment whose runs can fail or return NaN on demand."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from pydantic import Field
+
+from modlab.config import Config
+from modlab.experiments import EXPERIMENTS, Experiment, register
+
+
+class ProbeConfig(Config):
+    """``value`` is returned as the metric; ``fail`` raises, ``nan`` returns NaN."""
+
+    value: float = 1.0
+    fail: bool = False
+    nan: bool = False
+    seed: int = Field(0, ge=0)
+
+
+def _probe_batch(configs, device):
+    out = []
+    for cfg in configs:
+        if cfg.fail:
+            raise RuntimeError(f"probe asked to fail (value={cfg.value})")
+        out.append({"score": math.nan if cfg.nan else cfg.value + cfg.seed, "curve": [cfg.value, cfg.value / 2]})
+    return out
+
+
+if "probe" not in EXPERIMENTS:
+    register(Experiment("probe", ProbeConfig, _probe_batch, "test-only probe experiment"))
+
+
+@pytest.fixture
+def store(tmp_path):
+    from modlab.store import Store
+
+    with Store(tmp_path / "store.sqlite") as opened:
+        yield opened

@@ -1,0 +1,110 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from modlab.cli import main
+
+
+def _spec(tmp_path, **axes):
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump({"experiment": "probe", "axes": axes or {"value": [1.0, 2.0], "seed": [0, 1]}}))
+    return path
+
+
+def test_installed_console_script_lists_subcommands():
+    script = Path(sys.executable).parent / "modlab"
+    out = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=True).stdout
+    for command in ("run", "sweep", "figure", "results"):
+        assert command in out
+
+
+def test_figure_list_names_every_figure_with_a_description(capsys):
+    assert main(["figure", "--list"]) == 0
+    assert "a-theory" in capsys.readouterr().out
+
+
+def test_run_prints_metrics_and_stores_them(tmp_path, capsys):
+    store = tmp_path / "s.sqlite"
+    args = ["run", "linear-rf", "--set", "n=50", "--set", "spectrum.omega=1.3", "--store", str(store), "--no-progress"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["metrics"]["theory_exact"] == 1.0 and out["metrics"]["test_loss"] > 0
+    assert main(args) == 0  # second time: read back from the store
+    assert json.loads(capsys.readouterr().out) == out
+
+
+def test_sweep_then_results_in_every_format(tmp_path, capsys):
+    spec, store = _spec(tmp_path), str(tmp_path / "s.sqlite")
+    assert main(["sweep", str(spec), "--store", store, "--no-progress"]) == 0
+    assert "4 done" in capsys.readouterr().out
+    assert main(["results", str(spec), "--store", store, "--format", "csv"]) == 0
+    csv_path = tmp_path / "out.csv"
+    csv_path.write_text(capsys.readouterr().out)
+    table = pd.read_csv(csv_path)
+    assert len(table) == 4 * 3 and set(table.metric) == {"score", "curve"}
+    assert main(["results", str(spec), "--store", store, "--format", "json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 12
+    assert main(["results", str(spec), "--store", store]) == 0
+    assert "score" in capsys.readouterr().out
+
+
+def test_failed_runs_exit_nonzero_and_are_listed(tmp_path, capsys):
+    spec, store = _spec(tmp_path, fail=[True], seed=[0]), str(tmp_path / "s.sqlite")
+    assert main(["sweep", str(spec), "--store", store, "--no-progress"]) == 1
+    assert main(["results", str(spec), "--store", store, "--failed"]) == 0
+    assert "probe asked to fail" in capsys.readouterr().out
+    assert main(["sweep", str(spec), "--store", store, "--no-progress", "--retry-failed"]) == 1
+    assert "1 failed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["run", "linear-rf", "--set", "n=0"], "field 'n' = 0"),
+        (["run", "nope"], "unknown experiment 'nope'"),
+        (["run", "linear-rf", "--set", "oops"], "expected FIELD=VALUE"),
+        (["sweep", "missing.yaml"], "sweep spec file not found"),
+        (["figure", "nope"], "unknown figure 'nope'"),
+        (["figure", "a-theory", "--preset", "huge"], "preset 'huge'"),
+        (["run", "linear-rf", "--device", "tpu"], "device 'tpu'"),
+    ],
+)
+def test_bad_input_is_one_line_on_stderr_with_exit_2(argv, fragment, tmp_path, capsys):
+    assert main(argv + (["--store", str(tmp_path / "s.sqlite")] if argv[0] == "run" else [])) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and err.count("\n") == 1
+
+
+def test_garbage_spec_and_foreign_store_are_one_line_errors(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("experiment: probe\naxes: {seed: [0, 1\n")
+    store = tmp_path / "foreign.sqlite"
+    store.write_text("not a store")
+    for argv in (["sweep", str(spec)], ["sweep", str(_spec(tmp_path)), "--store", str(store)]):
+        proc = subprocess.run([sys.executable, "-m", "modlab.cli", *argv], capture_output=True, text=True)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr
+        assert proc.stderr.count("\n") == 1
+    assert store.read_text() == "not a store"
+
+
+def test_the_example_sweep_runs_and_tabulates(tmp_path, capsys):
+    example = Path(__file__).parents[1] / "examples" / "linear_rf_sweep.yaml"
+    store = str(tmp_path / "s.sqlite")
+    assert main(["sweep", str(example), "--store", store, "--no-progress"]) == 0
+    assert "25 done" in capsys.readouterr().out
+    assert main(["results", str(example), "--store", store, "--format", "csv"]) == 0
+    assert capsys.readouterr().out.count("\n") == 1 + 25 * 5
+
+
+def test_results_without_a_spec_lists_the_whole_store(tmp_path, capsys):
+    store = str(tmp_path / "s.sqlite")
+    assert main(["sweep", str(_spec(tmp_path, fail=[True], seed=[0])), "--store", store, "--no-progress"]) == 1
+    capsys.readouterr()
+    assert main(["results", "--failed", "--store", store]) == 0
+    assert "probe asked to fail" in capsys.readouterr().out
+    assert main(["results", "--store", str(tmp_path / "none.sqlite")]) == 2
