@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from modlab.errors import ConfigError
-from modlab.experiments.compositional_mnist import CMNISTConfig, build_data, normalised_errors, run_batch
+from modlab.experiments.compositional_mnist import CMNISTConfig, build_data, run_batch, train_members
 
 
 @pytest.fixture(autouse=True)
@@ -28,10 +28,19 @@ def test_split_network_generalises_compositionally_better_than_dense():
     assert finals["split"] < finals["dense"] - 0.03, finals
 
 
-def test_normalised_errors_are_chance_level_for_zero_prediction():
-    data = build_data(CMNISTConfig(source="digits"))
-    comp, non_comp = normalised_errors(torch.zeros_like(data.test_y), data.test_y, 30, 3, 10.0)
-    assert comp == pytest.approx(1.0) and non_comp == pytest.approx(1.0)
+def test_ensemble_equals_the_per_model_loop_and_starts_at_chance():
+    """vmap over seeds = the plain loop; at init (outputs ≈ 0) both normalised errors are ≈ 1."""
+    configs = [CMNISTConfig(source="digits", architecture="split", channels=4, epochs=2, max_train_images=60,
+                            max_test_images=30, optimizer="adam", lr=1e-3, seed=s) for s in range(2)]
+    data = build_data(configs[0])
+    batched = train_members(configs, data, torch.device("cpu"), method="vmap")
+    loop = train_members(configs, data, torch.device("cpu"), method="loop")
+    for fast, plain in zip(batched, loop):
+        for name in ("train_compositional_error", "test_non_compositional_error"):
+            assert np.allclose(fast[name], plain[name], rtol=1e-4, atol=1e-6)
+        assert fast["test_compositional_error"][0] == pytest.approx(1.0, abs=0.05)
+        assert fast["test_non_compositional_error"][0] == pytest.approx(1.0, abs=0.05)
+    assert batched[0]["train_compositional_error"] != batched[1]["train_compositional_error"]
 
 
 @pytest.mark.parametrize("fields, words", [
