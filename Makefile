@@ -21,6 +21,8 @@ demo: $(STAMP)
 	$(BIN)/modlab figure a-sample-complexity --preset quick --out results/demo --no-progress
 	$(BIN)/modlab figure a-module-mismatch --preset quick --out results/demo --no-progress
 	$(BIN)/modlab figure a-compute-matched --preset quick --out results/demo --no-progress
+	$(BIN)/modlab figure a-ccifar --preset quick --out results/demo --no-progress
+	$(BIN)/modlab figure b-cmnist --preset quick --out results/demo --no-progress
 	$(BIN)/modlab figure b-dense --preset quick --out results/demo --no-progress
 	$(BIN)/modlab figure b-segregated --preset quick --out results/demo --no-progress
 	@echo "demo figures written to results/demo/"

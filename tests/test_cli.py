@@ -108,3 +108,15 @@ def test_results_without_a_spec_lists_the_whole_store(tmp_path, capsys):
     assert main(["results", "--failed", "--store", store]) == 0
     assert "probe asked to fail" in capsys.readouterr().out
     assert main(["results", "--store", str(tmp_path / "none.sqlite")]) == 2
+
+
+def test_data_dir_is_checked_and_names_the_missing_file(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("MODLAB_DATA", "")  # recorded, so the value main() sets is undone after the test
+    monkeypatch.delenv("MODLAB_DATA")
+    assert main(["figure", "a-ccifar", "--data-dir", str(tmp_path / "nowhere"), "--out", str(tmp_path)]) == 2
+    assert "--data-dir" in capsys.readouterr().err
+    empty = tmp_path / "data"
+    empty.mkdir()
+    assert main(["figure", "b-cmnist", "--data-dir", str(empty), "--out", str(tmp_path), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "train-images-idx3-ubyte" in err

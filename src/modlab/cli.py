@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -23,6 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
+        _use_data_dir(getattr(args, "data_dir", None))
         return args.handler(args)
     except ModlabError as err:
         print(f"modlab: error: {printable(str(err))}", file=sys.stderr)
@@ -92,6 +94,18 @@ def _backend_options(parser: argparse.ArgumentParser) -> None:
                              "local Ray it starts (default: cores, at most 4), or with --ray-address the tasks in flight")
     parser.add_argument("--ray-address", default=None, help="Ray cluster to join (e.g. 10.0.0.5:6379); default: start a local Ray")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--data-dir", default=None, help="folder of real dataset files (CIFAR-10, MNIST); sets MODLAB_DATA")
+
+
+def _use_data_dir(data_dir: str | None) -> None:
+    """``--data-dir`` becomes ``MODLAB_DATA``, which the dataset readers (and worker processes) read."""
+    from modlab.tasks.image_data import DATA_ENV
+
+    if data_dir is None:
+        return
+    if not Path(data_dir).expanduser().is_dir():
+        raise ConfigError(f"--data-dir {data_dir}: no such folder")
+    os.environ[DATA_ENV] = str(Path(data_dir).expanduser().resolve())
 
 
 def _backend(args):
