@@ -23,8 +23,8 @@ from modlab.engine.backends import threads_per_worker
 from modlab.store import Store
 
 SEEDS = [0, 1, 2, 3]
-N_VALUES = [60, 70, 80, 90, 100, 110, 120, 130]
-SPEC = {"experiment": "linear-rf", "name": "faults", "base": {"m": 4, "p": 40}, "axes": {"n": N_VALUES, "seed": SEEDS}}
+N_VALUES = [2000, 2200, 2400, 2600, 2800, 3000, 3200, 3400]
+SPEC = {"experiment": "linear-rf", "name": "faults", "base": {"m": 4, "p": 400}, "axes": {"n": N_VALUES, "seed": SEEDS}}
 RUNS = len(N_VALUES) * len(SEEDS)
 BATCH = len(SEEDS)  # the seeds of one n are simulated as one batch
 WAIT_S = 120
