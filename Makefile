@@ -34,6 +34,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/theory_speed.py
 	$(BIN)/python benchmarks/ensemble_speed.py
 	$(BIN)/python benchmarks/kernel_rule_speed.py
+	$(BIN)/python benchmarks/linear_modules_speed.py
+	$(BIN)/python benchmarks/sweep_throughput.py
 
 clean:
 	rm -rf $(VENV) results .pytest_cache

@@ -34,6 +34,18 @@ if "probe" not in EXPERIMENTS:
 
 
 @pytest.fixture
+def one_thread():
+    """Train on one torch thread (small networks: thread hand-offs cost more than they give, and
+    results are bit-stable); the previous setting is restored afterwards."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
 def store(tmp_path):
     from modlab.store import Store
 

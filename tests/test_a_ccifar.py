@@ -5,19 +5,13 @@ import pickle
 
 import numpy as np
 import pytest
-import torch
 
 from modlab.figures import a_ccifar, make_figure
 
 TINY_RULE = dict(kernel="module", steps=3, batch_size=64, joint_restarts=2)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _tiny(k: int, n_axis: list[int]) -> dict:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
 from modlab.figures import a_compute_matched, make_figure
 
@@ -13,12 +12,7 @@ TINY = dict(m=4, n=64, task_seeds=2, net_seeds=1, module_hidden=[8], monolithic_
             lr=3e-3, batch_size=32, n_test=50, kernel_rule=dict(kernel="rbf", steps=4, batch_size=32, joint_restarts=2, eval_size=64))
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_search_flops_shift_the_kernel_rule_curves(tmp_path, monkeypatch):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
 from modlab.figures import a_module_mismatch, make_figure
 
@@ -14,12 +13,7 @@ TINY = dict(m=4, k=2, k_hat=[1, 2, 4], n=64, task_seeds=2, net_seeds=1, module_h
             kernel_rule=dict(kernel="rbf", steps=4, batch_size=32, joint_restarts=2, eval_size=64))
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_tiny_preset_has_every_k_hat(tmp_path, monkeypatch):

@@ -20,12 +20,7 @@ TINY = dict(m_axis=[3, 4], n_axis=[32, 64], task_seeds=2, net_seeds=1, monolithi
             kernel_rule=dict(kernel="rbf", steps=4, batch_size=32, joint_restarts=2, eval_size=64))
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_tiny_preset_writes_every_method_and_the_theory(tmp_path, monkeypatch):

@@ -15,12 +15,7 @@ TINY = dict(source="digits", n_train=100, n_test=300, epochs=40, batch_size=50, 
             module_hidden=(64,), kernel_rule=dict(kernel="module", steps=50, batch_size=256, joint_restarts=2))
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

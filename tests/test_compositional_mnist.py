@@ -8,13 +8,7 @@ from modlab.errors import ConfigError
 from modlab.experiments.compositional_mnist import CMNISTConfig, build_data, run_batch, train_members
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small convolutions run fastest on one thread when the cores are shared."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_split_network_generalises_compositionally_better_than_dense():

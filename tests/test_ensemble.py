@@ -13,13 +13,7 @@ from modlab.models import MLP, ModularMLP
 S = 4
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny ops on a shared 2-core machine run far faster on one intra-op thread (restored after)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def members(kind: str, count: int = S, first_seed: int = 0):

@@ -22,12 +22,7 @@ from modlab.rules.module_kernels import stack_module_layers
 from modlab.tasks.sine import SineTaskConfig, make_sine_task
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def generators(count: int, offset: int = 0) -> list[torch.Generator]:
