@@ -120,3 +120,32 @@ def test_data_dir_is_checked_and_names_the_missing_file(tmp_path, capsys, monkey
     assert main(["figure", "b-cmnist", "--data-dir", str(empty), "--out", str(tmp_path), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "train-images-idx3-ubyte" in err
+
+
+def test_bad_flags_fail_before_any_store_is_created(tmp_path, capsys):
+    store = tmp_path / "new.sqlite"
+    for flags in (["--workers", "0"], ["--device", "gpu"]):
+        assert main(["run", "linear-rf", "--store", str(store), *flags]) == 2
+        assert not store.exists()
+    assert main(["run", "linear-rf", "--set", "n=[", "--store", str(store)]) == 2
+    assert "is not valid YAML" in capsys.readouterr().err
+    existing = tmp_path / "file.txt"
+    existing.write_text("x")
+    assert main(["figure", "a-theory", "--out", str(existing)]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+
+
+def test_run_prints_strict_json_even_for_infinite_theory(tmp_path, capsys):
+    assert main(["run", "linear-rf", "--set", "n=50", "--set", "p=50", "--store", str(tmp_path / "s.sqlite"),
+                 "--no-progress"]) == 0
+    out = json.loads(capsys.readouterr().out, parse_constant=lambda name: pytest.fail(f"non-JSON {name}"))
+    assert out["metrics"]["theory_test_loss"] is None
+
+
+def test_provenance_of_the_whole_store(tmp_path, capsys):
+    store = str(tmp_path / "s.sqlite")
+    assert main(["sweep", str(_spec(tmp_path)), "--store", store, "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["results", "--store", store, "--provenance", "--format", "csv"]) == 0
+    table = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))
+    assert len(table) == 12 and table["torch_version"].notna().all()

@@ -128,3 +128,19 @@ def _count(path) -> int:
             db.close()
     except sqlite3.Error:
         return 0
+
+
+def test_setting_one_nested_field_keeps_the_experiments_other_defaults():
+    from modlab.experiments.sine import SineConfig
+
+    default = SineConfig().train
+    (config,) = SweepSpec(experiment="sine", base={"train": {"lr": 0.01}}).configs()
+    assert config.train.lr == 0.01
+    assert config.train.steps == default.steps and config.train.batch_size == default.batch_size
+
+
+def test_repeated_axis_values_are_one_run(store):
+    spec = _probe({"seed": [7, 7]})
+    report = run_sweep(spec, store, progress=False)
+    assert (report.total, report.done, report.skipped) == (1, 1, 0)
+    assert len(store.table(spec.keys())) == 3

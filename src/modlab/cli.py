@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", help="YAML/JSON file of config fields")
     run.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="set a field (YAML value; dotted for nested)")
     run.add_argument("--show-config", action="store_true", help="print the full config and exit")
+    run.add_argument("--retry-failed", action="store_true", help="rerun the run if it is stored as failed")
     _common(run)
     run.set_defaults(handler=cmd_run)
 
@@ -116,11 +117,27 @@ def _backend(args):
     return make_backend(args.backend, args.workers, args.ray_address)
 
 
+def _yaml_value(item: str, text: str):
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise ConfigError(f"--set {item!r}: the value {text!r} is not valid YAML") from None
+
+
+def _checked_runtime(args):
+    """Device and backend validated before any store is opened or created."""
+    from modlab.engine.device import resolve_device
+
+    resolve_device(args.device)
+    return _backend(args)
+
+
 def cmd_run(args) -> int:
     from modlab.config import read_mapping_file
     from modlab.engine import SweepSpec, run_sweep
     from modlab.engine.sweep import set_dotted
     from modlab.experiments import EXPERIMENTS
+    from modlab.plots import jsonable
     from modlab.store import Store
 
     if args.list:
@@ -134,19 +151,21 @@ def cmd_run(args) -> int:
         name, sep, text = item.partition("=")
         if not sep or not name:
             raise ConfigError(f"--set {item!r}: expected FIELD=VALUE")
-        set_dotted(fields, name, yaml.safe_load(text))
+        set_dotted(fields, name, _yaml_value(item, text))
     spec = SweepSpec(experiment=args.experiment, name=args.experiment, base=fields)
     config = spec.configs()[0]
     if args.show_config:
         print(config.to_yaml(), end="")
         return 0
+    backend = _checked_runtime(args)
     with Store(args.store) as store:
-        run_sweep(spec, store, device=args.device, backend=_backend(args), progress=not args.no_progress)
+        run_sweep(spec, store, device=args.device, backend=backend, progress=not args.no_progress,
+                  retry_failed=args.retry_failed)
         record = store.records(spec.keys())[0]
     if record.status == "failed":
         print(f"modlab: run {record.key} failed: {record.error}", file=sys.stderr)
         return 1
-    print(json.dumps({"key": record.key, "metrics": record.metrics}, indent=1))
+    print(json.dumps(jsonable({"key": record.key, "metrics": record.metrics}), indent=1))
     return 0
 
 
@@ -155,9 +174,10 @@ def cmd_sweep(args) -> int:
     from modlab.store import Store
 
     spec = SweepSpec.load(args.spec)
+    backend = _checked_runtime(args)
     with Store(args.store) as store:
         report = run_sweep(spec, store, retry_failed=args.retry_failed, on_error=args.on_error,
-                           device=args.device, backend=_backend(args), progress=not args.no_progress)
+                           device=args.device, backend=backend, progress=not args.no_progress)
     print(f"{report}; store: {args.store}")
     return 1 if report.failed else 0
 
@@ -172,7 +192,7 @@ def cmd_figure(args) -> int:
     if not args.name:
         raise ConfigError("figure: name a figure (modlab figure --list shows them)")
     paths = make_figure(args.name, args.preset, args.out, store_path=args.store, device=args.device,
-                        backend=_backend(args), progress=not args.no_progress, retry_failed=args.retry_failed)
+                        backend=_checked_runtime(args), progress=not args.no_progress, retry_failed=args.retry_failed)
     for path in paths.values():
         print(path)
     return 0

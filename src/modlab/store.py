@@ -137,16 +137,17 @@ class Store:
         by_key = {r[0]: RunRecord(r[0], r[1], json.loads(r[2]), r[3], json.loads(r[4] or "{}"), r[5], r[6], r[7]) for r in rows}
         if keys is None:
             return list(by_key.values())
-        return [by_key[k] for k in keys if k in by_key]
+        return [by_key[k] for k in dict.fromkeys(keys) if k in by_key]
 
     def provenance(self, key: str) -> dict[str, Any]:
         """Versions, device and host a run was computed with."""
         row = self._db.execute(f"SELECT {', '.join(PROVENANCE)} FROM runs WHERE key = ?", (key,)).fetchone()
         return dict(zip(PROVENANCE, row)) if row else {}
 
-    def provenance_table(self, keys: Iterable[str]) -> pd.DataFrame:
-        """One row per stored run of ``keys``: key, modlab and torch versions, device, host, finish time."""
-        keys = list(keys)
+    def provenance_table(self, keys: Iterable[str] | None = None) -> pd.DataFrame:
+        """One row per stored run of ``keys`` (all runs if None): key, modlab and torch versions,
+        device, host, finish time."""
+        keys = [row[0] for row in self._db.execute("SELECT key FROM runs")] if keys is None else list(dict.fromkeys(keys))
         order = {key: i for i, key in enumerate(keys)}
         rows = sorted(self._select_by_key(", ".join(PROVENANCE), keys), key=lambda row: order[row[0]])
         return pd.DataFrame(rows, columns=["key", *PROVENANCE])

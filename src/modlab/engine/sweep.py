@@ -8,6 +8,7 @@ the full config, so resuming is "run the keys that have no ``done`` record".
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import time
@@ -64,11 +65,12 @@ class SweepSpec(Config):
     def configs(self) -> list[Config]:
         """Every point validated into the experiment's config (all checked before any runs)."""
         experiment = get_experiment(self.experiment)
+        nested = nested_defaults(experiment.config)
         configs = []
         for i, point in enumerate(self.points()):
             where = f"sweep point {i} ({_describe_axes(point, self.axes)})" if self.axes else "config"
             try:
-                config = experiment.config.model_validate(point)
+                config = experiment.config.model_validate(_merge(nested, point))
             except ValidationError as err:
                 raise ConfigError(describe_validation_error(err, experiment.config, where)) from None
             _check_finite(config.to_dict(), where)
@@ -146,8 +148,8 @@ def run_sweep(
             bar.update(len(records))
     finally:
         bar.close()
-    skipped = len(keys) - len(todo)
-    return SweepReport(len(keys), skipped, done, failed, time.perf_counter() - start)
+    unique = len(set(keys))
+    return SweepReport(unique, unique - len(todo), done, failed, time.perf_counter() - start)
 
 
 def make_batches(experiment_name: str, todo: dict[str, Config]) -> list[Batch]:
@@ -236,6 +238,38 @@ def _check_finite(fields: dict[str, Any], where: str, prefix: str = "") -> None:
 
 def _deep_copy(data: dict[str, Any]) -> dict[str, Any]:
     return {k: _deep_copy(v) if isinstance(v, dict) else v for k, v in data.items()}
+
+
+def nested_defaults(config_cls: type[Config]) -> dict[str, Any]:
+    """The experiment's own defaults of its nested-config fields (``train``, ``kernel_rule`` …), so
+    that setting one nested field keeps the experiment's other defaults in that block rather than
+    the nested class's. Shape: field name → dict of that default's fields."""
+    out = {}
+    for name, field in config_cls.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        if isinstance(default, Config):
+            out[name] = default.to_dict()
+        elif dataclasses.is_dataclass(default) and not isinstance(default, type):
+            out[name] = dataclasses.asdict(default)
+    return out
+
+
+def _merge(defaults: dict[str, Any], point: dict[str, Any]) -> dict[str, Any]:
+    """``point`` with each nested block it sets laid over that block's default."""
+    merged = dict(point)
+    for name, default in defaults.items():
+        if isinstance(point.get(name), dict):
+            merged[name] = _overlay(default, point[name])
+    return merged
+
+
+def _overlay(default: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """``given`` over ``default``, recursively where both hold mappings (neither is changed)."""
+    out = dict(default)
+    for name, value in given.items():
+        below = default.get(name)
+        out[name] = _overlay(below, value) if isinstance(below, dict) and isinstance(value, dict) else value
+    return out
 
 
 def set_dotted(target: dict[str, Any], dotted: str, value: Any) -> None:

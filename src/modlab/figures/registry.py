@@ -84,6 +84,8 @@ def make_figure(
     if preset not in PRESETS:
         raise ConfigError(f"preset {preset!r}: allowed {', '.join(PRESETS)}")
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"--out {out_dir}: exists and is not a folder")
     out_dir.mkdir(parents=True, exist_ok=True)
     with Store(store_path or out_dir / "modlab.sqlite") as store:
         ctx = FigureContext(preset, store, device, backend, progress, retry_failed)
