@@ -39,10 +39,6 @@ class BatchSchedule:
         """True when every member uses all its samples every step (no sampling at all)."""
         return not any(self.sampled)
 
-    def full_weights(self) -> torch.Tensor:
-        """(S, max n) weights of the full sets: 1/n_i on a member's samples, 0 on padding."""
-        return padded_weights(self.sizes, max(self.sizes))
-
     def next(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The next step's (indices (S, B), weights (S, B))."""
         if self._chunk is None or self._cursor == CHUNK_STEPS:

@@ -31,7 +31,6 @@ rule for its runs) and after (``slot_energy_end``), flattened K̂ × k row-major
 from __future__ import annotations
 
 import copy
-import hashlib
 import math
 from typing import Literal, Sequence
 
@@ -46,6 +45,7 @@ from modlab.experiments.registry import Experiment, Metrics, register
 from modlab.models import MLP, ModularMLP
 from modlab.rules.kernel_rule import KernelRuleConfig, find_projections
 from modlab.rules.module_kernels import stack_module_layers
+from modlab.seeding import named_generator
 from modlab.tasks.ccifar import CompositionalImages, make_compositional_images, slot_energy
 from modlab.tasks.image_data import N_CLASSES, load_images
 
@@ -107,8 +107,7 @@ def config_for(method: str, **fields) -> CompositionalCifarConfig:
 def stream(cfg: CompositionalCifarConfig, purpose: str) -> torch.Generator:
     """An independent generator per (seed, purpose); the data stream ignores the method, so every
     method of one seed sees the same composites."""
-    digest = hashlib.sha256(f"a-ccifar/{cfg.seed}/{purpose}".encode()).hexdigest()
-    return torch.Generator().manual_seed(int(digest[:15], 16))
+    return named_generator("a-ccifar", cfg.seed, purpose)
 
 
 def network_kind(cfg: CompositionalCifarConfig) -> str:

@@ -14,7 +14,6 @@ The seeds of a point train as one ensemble (``torch.func.vmap`` over the stacked
 from __future__ import annotations
 
 import copy
-import hashlib
 import math
 from typing import Literal, Sequence
 
@@ -25,6 +24,7 @@ from modlab.config import Config, config_key
 from modlab.engine.ensemble import Method, TrainSettings, ensemble_forward, pad_members, train_ensemble
 from modlab.experiments.registry import Experiment, Metrics, register
 from modlab.models.convnet import ConvNet, SplitConvNet, paper_kernels
+from modlab.seeding import named_generator
 from modlab.tasks.cmnist import CompositionalDigits, make_compositional_digits
 from modlab.tasks.image_data import load_images
 
@@ -83,8 +83,7 @@ def squared_error(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 def stream(cfg: CMNISTConfig, purpose: str) -> torch.Generator:
     """An independent generator per (run, purpose), from a hash of the full config."""
-    digest = hashlib.sha256(f"{config_key('b-cmnist', cfg)}/{purpose}".encode()).hexdigest()
-    return torch.Generator().manual_seed(int(digest[:15], 16))
+    return named_generator(config_key("b-cmnist", cfg), purpose)
 
 
 def train_members(configs: Sequence[CMNISTConfig], data: CompositionalDigits, device: torch.device,

@@ -33,7 +33,6 @@ Seeds (modlab): a network's init and its mini-batch order come from two streams 
 
 from __future__ import annotations
 
-import hashlib
 import time
 from typing import Any, Literal, Sequence
 
@@ -48,6 +47,7 @@ from modlab.measures import mean_overlap, overlap_matrix
 from modlab.models import MLP, ModularMLP, count_params, width_for_budget
 from modlab.rules.kernel_rule import KernelRuleConfig, KernelRuleResult, find_projections, search_flops
 from modlab.rules.module_kernels import stack_module_layers
+from modlab.seeding import named_generator
 from modlab.tasks.sine import SineTask, SineTaskConfig, make_sine_task
 
 DEFAULT_HIDDEN = {"monolithic": (256, 256), "modular": (32, 32), "moe": (32, 32)}
@@ -151,8 +151,7 @@ class SineConfig(Config):
 
 def stream(seed: int, purpose: str) -> torch.Generator:
     """An independent generator per (network seed, purpose)."""
-    digest = hashlib.sha256(f"sine-net/{seed}/{purpose}".encode()).hexdigest()
-    return torch.Generator().manual_seed(int(digest[:15], 16))
+    return named_generator("sine-net", seed, purpose)
 
 
 def build_model(cfg: SineConfig, task: SineTask) -> nn.Module:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 
 from modlab.experiments.linear_modules import LinearModulesConfig, epochs_axis
 from modlab.figures.b_dynamics import band, curve_stats, setting_table, theory_dashes

@@ -29,7 +29,6 @@ a smaller n is a prefix of that of a larger n.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass
 from typing import Literal
@@ -39,8 +38,8 @@ from pydantic import Field, model_validator
 
 from modlab.config import Config
 from modlab.frames import random_orthonormal
+from modlab.seeding import named_generator
 
-SPLITS = ("train", "test", "ood", "scale")
 
 
 class SineTaskConfig(Config):
@@ -162,8 +161,7 @@ def project(projections: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 def split_generator(seed: int, split: str) -> torch.Generator:
     """An independent stream per (seed, split), from a hash so no two (seed, split) pairs collide."""
-    digest = hashlib.sha256(f"sine-task/{seed}/{split}".encode()).hexdigest()
-    return torch.Generator().manual_seed(int(digest[:15], 16))
+    return named_generator("sine-task", seed, split)
 
 
 def draw_projections(cfg: SineTaskConfig, gen: torch.Generator) -> torch.Tensor:
