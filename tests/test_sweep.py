@@ -144,3 +144,10 @@ def test_repeated_axis_values_are_one_run(store):
     report = run_sweep(spec, store, progress=False)
     assert (report.total, report.done, report.skipped) == (1, 1, 0)
     assert len(store.table(spec.keys())) == 3
+
+
+def test_nested_defaults_leave_dependent_fields_to_the_experiments_validators():
+    (config,) = SweepSpec(experiment="sine", base={"model": {"kind": "modular"}, "projection_init": "kernel_rule_per_module",
+                                                   "kernel_rule": {"steps": 7}, "train": {"lr": 0.01}}).configs()
+    assert config.kernel_rule.variant == "per_module" and config.kernel_rule.steps == 7
+    assert config.train.steps == 1500

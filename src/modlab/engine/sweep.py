@@ -8,7 +8,6 @@ the full config, so resuming is "run the keys that have no ``done`` record".
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import math
 import time
@@ -241,16 +240,21 @@ def _deep_copy(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def nested_defaults(config_cls: type[Config]) -> dict[str, Any]:
-    """The experiment's own defaults of its nested-config fields (``train``, ``kernel_rule`` …), so
-    that setting one nested field keeps the experiment's other defaults in that block rather than
-    the nested class's. Shape: field name → dict of that default's fields."""
+    """Where the experiment's default of a nested-config field (``train``, ``kernel_rule`` …) differs
+    from that class's own defaults, the differing values; so setting one nested field keeps the
+    experiment's other choices in that block. Shape: field name → {sub-field: value}."""
     out = {}
     for name, field in config_cls.model_fields.items():
         default = field.get_default(call_default_factory=True)
-        if isinstance(default, Config):
-            out[name] = default.to_dict()
-        elif dataclasses.is_dataclass(default) and not isinstance(default, type):
-            out[name] = dataclasses.asdict(default)
+        if not isinstance(default, Config):
+            continue
+        try:
+            plain = type(default)().to_dict()
+        except ValidationError:
+            plain = {}
+        changed = {key: value for key, value in default.to_dict().items() if plain.get(key, object()) != value}
+        if changed:
+            out[name] = changed
     return out
 
 
