@@ -149,3 +149,26 @@ def test_provenance_of_the_whole_store(tmp_path, capsys):
     assert main(["results", "--store", store, "--provenance", "--format", "csv"]) == 0
     table = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))
     assert len(table) == 12 and table["torch_version"].notna().all()
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["run", "linear-rf", "--set", ".n=3"], "field name '.n'"),
+        (["run", "linear-rf", "--set", "seed=99999999999999999999"], "less than or equal to 9223372036854775807"),
+        (["run", "linear-rf", "--config", "."], "is a folder, not a file"),
+    ],
+)
+def test_more_bad_inputs_are_one_line(argv, fragment, tmp_path, capsys):
+    assert main(argv + ["--store", str(tmp_path / "s.sqlite")]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and err.count("\n") == 1
+
+
+def test_failed_runs_list_in_any_format(tmp_path, capsys):
+    spec, store = _spec(tmp_path, fail=[True], seed=[0, 1]), str(tmp_path / "s.sqlite")
+    assert main(["sweep", str(spec), "--store", store, "--no-progress"]) == 1
+    capsys.readouterr()
+    assert main(["results", str(spec), "--store", store, "--failed", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 2 and all("probe asked to fail" in r["error"] for r in rows)

@@ -199,6 +199,8 @@ def cmd_figure(args) -> int:
 
 
 def cmd_results(args) -> int:
+    import pandas as pd
+
     from modlab.engine import SweepSpec
     from modlab.store import Store
 
@@ -208,10 +210,10 @@ def cmd_results(args) -> int:
     with Store(args.store) as store:
         if args.failed:
             failed = store.records(keys, status="failed")
-            for rec in failed:
-                print(f"{rec.key}\t{rec.error}")
-            return 0
-        table = store.table(keys)
+            table = pd.DataFrame([{"key": r.key, "experiment": r.experiment, "error": r.error} for r in failed],
+                                 columns=["key", "experiment", "error"])
+        else:
+            table = store.table(keys)
         if args.provenance and len(table):
             table = table.merge(store.provenance_table(keys), on="key", how="left")
     _print_table(table, args.format)
@@ -224,7 +226,7 @@ def _print_table(table, fmt: str) -> None:
     elif fmt == "json":
         print(table.to_json(orient="records"))
     else:
-        print(table.to_string(index=False) if len(table) else "(no finished runs)")
+        print(table.to_string(index=False) if len(table) else "(no runs)")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from modlab.errors import ConfigError
 
 C = TypeVar("C", bound="Config")
+MAX_SEED = 2**63 - 1  # torch.Generator.manual_seed takes a signed 64-bit seed
 
 
 class Config(BaseModel):
@@ -112,8 +113,10 @@ def read_mapping_file(path: str | Path, what: str) -> dict[str, Any]:
     """Read a YAML or JSON file holding one mapping, with a one-line error if it cannot. A ``.json``
     file is read as JSON (YAML refuses some characters that JSON strings may hold)."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise ConfigError(f"{what} file not found: {path}")
+    if path.is_dir():
+        raise ConfigError(f"{what} file {path} is a folder, not a file")
     try:
         text = path.read_text()
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)

@@ -277,6 +277,8 @@ def _overlay(default: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
 
 
 def set_dotted(target: dict[str, Any], dotted: str, value: Any) -> None:
+    if not all(dotted.split(".")):
+        raise ConfigError(f"field name {dotted!r}: expected names joined by dots, like 'train.lr'")
     *parents, leaf = dotted.split(".")
     for name in parents:
         child = target.setdefault(name, {})

@@ -39,7 +39,7 @@ import torch.nn.functional as F
 from pydantic import Field, model_validator
 from torch import nn
 
-from modlab.config import Config
+from modlab.config import MAX_SEED, Config
 from modlab.engine.ensemble import TrainSettings, ensemble_forward, pad_members, train_ensemble
 from modlab.experiments.registry import Experiment, Metrics, register
 from modlab.models import MLP, ModularMLP
@@ -75,7 +75,7 @@ class CompositionalCifarConfig(Config):
     batch_size: int = Field(64, ge=1)
     epochs: int = Field(1, ge=1, description="passes over the training composites (paper: 1)")
     kernel_rule: KernelRuleConfig = KernelRuleConfig(kernel="module", steps=100, batch_size=256, joint_restarts=4)
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
 
     @model_validator(mode="after")
     def _check(self) -> "CompositionalCifarConfig":

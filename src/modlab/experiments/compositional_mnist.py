@@ -20,7 +20,7 @@ from typing import Literal, Sequence
 import torch
 from pydantic import Field, model_validator
 
-from modlab.config import Config, config_key
+from modlab.config import MAX_SEED, Config, config_key
 from modlab.engine.ensemble import Method, TrainSettings, ensemble_forward, pad_members, train_ensemble
 from modlab.experiments.registry import Experiment, Metrics, register
 from modlab.models.convnet import ConvNet, SplitConvNet, paper_kernels
@@ -49,7 +49,7 @@ class CMNISTConfig(Config):
     max_train_images: int | None = Field(None, ge=1, description="use the first images of the training split (all: None)")
     max_test_images: int | None = Field(9999, ge=1, description="paper: test images [0:9999]")
     eval_points: int = Field(1028, ge=1)
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
 
     @model_validator(mode="after")
     def _check(self) -> "CMNISTConfig":

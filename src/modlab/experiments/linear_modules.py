@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from pydantic import Field, model_validator
 
-from modlab.config import Config
+from modlab.config import MAX_SEED, Config
 from modlab.experiments.registry import Experiment, Metrics, register
 from modlab.models.linear import Architecture, LinearModule, ModularLinear, aligned_weights, layer_dims, module_layout, random_weights
 from modlab.rules.gradient_flow import Moments, train
@@ -63,7 +63,7 @@ class LinearModulesConfig(Config):
     gamma: float = Field(0.0, description="appendix rules: W2 term γ(YYᵀ − ŶŶᵀ)W2")
     nu: float = Field(0.0, description="appendix rules: W1 term, Oja (ν > 0) or anti-Hebbian (ν < 0)")
     record_every: int = Field(1, ge=1, description="record the curves every this many epochs")
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
 
     @model_validator(mode="after")
     def _check(self) -> "LinearModulesConfig":

@@ -13,7 +13,7 @@ from typing import Literal, Sequence
 import torch
 from pydantic import Field, model_validator
 
-from modlab.config import Config, config_key
+from modlab.config import MAX_SEED, Config, config_key
 from modlab.experiments.registry import Experiment, Metrics, register
 from modlab.rules import fit_least_squares
 from modlab.tasks import sample_rf_problems
@@ -40,7 +40,7 @@ class LinearRFConfig(Config):
     ridge: float = Field(0.0, ge=0)
     parameterisation: Literal["white", "feature_cov"] = "white"
     spectrum: Spectrum = Spectrum()
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
 
     @model_validator(mode="after")
     def _check(self) -> "LinearRFConfig":

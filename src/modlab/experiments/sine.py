@@ -40,7 +40,7 @@ import torch
 from pydantic import Field, field_validator, model_validator
 from torch import nn
 
-from modlab.config import Config
+from modlab.config import MAX_SEED, Config
 from modlab.engine.ensemble import TrainSettings, pad_members, train_ensemble
 from modlab.experiments.registry import Experiment, Metrics, register
 from modlab.measures import mean_overlap, overlap_matrix
@@ -84,7 +84,7 @@ class SineConfig(Config):
         "rule (joint variant, or the paper's per-module Algorithm 1)",
     )
     kernel_rule: KernelRuleConfig = KernelRuleConfig()
-    seed: int = Field(0, ge=0, description="network seed: init and mini-batch order")
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="network seed: init and mini-batch order")
 
     @field_validator("projection_init", mode="before")
     @classmethod

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import torch
 from pydantic import Field, model_validator
 
-from modlab.config import Config
+from modlab.config import MAX_SEED, Config
 
 MAX_FEATURES = 10  # P = 1024 points, input dimension up to n1 + k1·1024
 MAX_EXACT_SUBSETS = 200_000  # the exact full-rank count enumerates at most this many subsets
@@ -39,9 +39,9 @@ class DatasetSpaceConfig(Config):
     k2: int = Field(1, ge=0, description="identity blocks in the output")
     r: float = Field(1.0, ge=0, description="scale of the identity blocks")
     n_features: int | None = Field(None, ge=0, description="binary features generating P = 2^n_features points (default n1)")
-    row_seed: int | None = Field(None, ge=0, description="draw which n2 rows of X_sys are outputs (default: the first n2)")
+    row_seed: int | None = Field(None, ge=0, le=MAX_SEED, description="draw which n2 rows of X_sys are outputs (default: the first n2)")
     n_train: int | None = Field(None, ge=1, description="training columns of a held-out split (default: all P)")
-    split_seed: int | None = Field(None, ge=0, description="draw the training columns (default: the first n_train)")
+    split_seed: int | None = Field(None, ge=0, le=MAX_SEED, description="draw the training columns (default: the first n_train)")
 
     @model_validator(mode="after")
     def _check(self) -> "DatasetSpaceConfig":

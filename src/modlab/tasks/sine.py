@@ -36,7 +36,7 @@ from typing import Literal
 import torch
 from pydantic import Field, model_validator
 
-from modlab.config import Config
+from modlab.config import MAX_SEED, Config
 from modlab.frames import random_orthonormal
 from modlab.seeding import named_generator
 
@@ -56,7 +56,7 @@ class SineTaskConfig(Config):
     n_train: int = Field(1000, ge=1)
     n_test: int = Field(2000, ge=1, description="size of every test set (ID, OOD, scale shift)")
     ood_scale: float = Field(1.5, gt=0, description="s of the scale-shift OOD set x ~ N(0, s² I)")
-    seed: int = Field(0, ge=0, description="draws the projections, the module functions and the data")
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="draws the projections, the module functions and the data")
 
     @model_validator(mode="after")
     def _check(self) -> "SineTaskConfig":
