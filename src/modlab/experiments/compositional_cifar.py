@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Literal, Sequence
+from typing import Any, Literal, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -43,14 +43,13 @@ from modlab.config import MAX_SEED, Config
 from modlab.engine.ensemble import TrainSettings, ensemble_forward, pad_members, train_ensemble
 from modlab.experiments.registry import Experiment, Metrics, register
 from modlab.models import MLP, ModularMLP
-from modlab.rules.kernel_rule import KernelRuleConfig, find_projections
+from modlab.rules.kernel_rule import RULE_VARIANTS, KernelRuleConfig, find_projections, variant_follows
 from modlab.rules.module_kernels import stack_module_layers
 from modlab.seeding import named_generator
 from modlab.tasks.ccifar import CompositionalImages, make_compositional_images, slot_energy
 from modlab.tasks.image_data import N_CLASSES, load_images
 
 METHODS = ("monolithic", "modular", "kernel_rule", "kernel_rule_per_module")
-RULE_VARIANTS = {"kernel_rule": "joint", "kernel_rule_per_module": "per_module"}
 EVALS_PER_EPOCH = 4
 MAX_EVALS = 40  # points of the unseen-accuracy curve at most
 
@@ -77,13 +76,16 @@ class CompositionalCifarConfig(Config):
     kernel_rule: KernelRuleConfig = KernelRuleConfig(kernel="module", steps=100, batch_size=256, joint_restarts=4)
     seed: int = Field(0, ge=0, le=MAX_SEED)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _kernel_rule_variant(cls, data: Any) -> Any:
+        """``kernel_rule.variant`` follows ``method`` (an explicit contradicting one is an error)."""
+        return variant_follows(data, "method")
+
     @model_validator(mode="after")
     def _check(self) -> "CompositionalCifarConfig":
         if not self.hidden or min(self.hidden) < 1 or not self.module_hidden or min(self.module_hidden) < 1:
             raise ValueError(f"hidden = {self.hidden}, module_hidden = {self.module_hidden}: one or more widths, each ≥ 1")
-        if self.method in RULE_VARIANTS and self.kernel_rule.variant != RULE_VARIANTS[self.method]:
-            raise ValueError(f"kernel_rule.variant = {self.kernel_rule.variant!r}: method = {self.method!r} "
-                             f"runs the {RULE_VARIANTS[self.method]!r} variant")
         return self
 
     @property

@@ -45,13 +45,13 @@ from modlab.engine.ensemble import TrainSettings, pad_members, train_ensemble
 from modlab.experiments.registry import Experiment, Metrics, register
 from modlab.measures import mean_overlap, overlap_matrix
 from modlab.models import MLP, ModularMLP, count_params, width_for_budget
-from modlab.rules.kernel_rule import KernelRuleConfig, KernelRuleResult, find_projections, search_flops
+from modlab.rules.kernel_rule import (RULE_VARIANTS, KernelRuleConfig, KernelRuleResult, find_projections, search_flops,
+                                      variant_follows)
 from modlab.rules.module_kernels import stack_module_layers
 from modlab.seeding import named_generator
 from modlab.tasks.sine import SineTask, SineTaskConfig, make_sine_task
 
 DEFAULT_HIDDEN = {"monolithic": (256, 256), "modular": (32, 32), "moe": (32, 32)}
-RULE_VARIANTS = {"kernel_rule": "joint", "kernel_rule_per_module": "per_module"}
 
 
 class SineModelConfig(Config):
@@ -96,17 +96,7 @@ class SineConfig(Config):
     @classmethod
     def _kernel_rule_variant(cls, data: Any) -> Any:
         """``kernel_rule.variant`` follows ``projection_init`` (an explicit contradicting one is an error)."""
-        if not isinstance(data, dict) or data.get("projection_init") not in RULE_VARIANTS:
-            return data
-        variant = RULE_VARIANTS[data["projection_init"]]
-        rule = data.get("kernel_rule", {})
-        rule = rule.to_dict() if isinstance(rule, Config) else dict(rule)
-        if rule.setdefault("variant", variant) != variant:
-            raise ValueError(
-                f"kernel_rule.variant = {rule['variant']!r}: projection_init = {data['projection_init']!r} "
-                f"runs the {variant!r} variant"
-            )
-        return {**data, "kernel_rule": rule}
+        return variant_follows(data, "projection_init")
 
     @model_validator(mode="after")
     def _check(self) -> "SineConfig":

@@ -27,14 +27,33 @@ parameter end to end (the experiment does that).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Any, Literal, Sequence
 
 import torch
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from modlab.config import Config
 from modlab.frames import random_orthonormal
 from modlab.rules.module_kernels import Layers, ntk_flops, ntk_kernels, rbf_flops, rbf_kernels
+
+
+RULE_VARIANTS = {"kernel_rule": "joint", "kernel_rule_per_module": "per_module"}
+
+
+def variant_follows(data: Any, field: str) -> Any:
+    """For a ``mode="before"`` validator of a config with a ``kernel_rule`` block: when ``data[field]``
+    names a kernel-rule method, set ``kernel_rule.variant`` to that method's variant (a contradicting
+    explicit variant is a ValueError naming both)."""
+    if not isinstance(data, dict) or data.get(field) not in RULE_VARIANTS:
+        return data
+    variant = RULE_VARIANTS[data[field]]
+    rule = data.get("kernel_rule", {})
+    rule = rule.to_dict() if isinstance(rule, BaseModel) else dict(rule)
+    if rule.setdefault("variant", variant) != variant:
+        raise ValueError(
+            f"kernel_rule.variant = {rule['variant']!r}: {field} = {data[field]!r} runs the {variant!r} variant"
+        )
+    return {**data, "kernel_rule": rule}
 
 
 class KernelRuleConfig(Config):
