@@ -90,12 +90,18 @@ def main() -> None:
     device = torch.device(args.device)
     clock = CLOCKS[args.clock]
     peak = matmul_gflops(device, args.repeats, clock)
-    print(f"machine: {platform.processor() or platform.machine()}, torch {torch.__version__}, device {device}, "
-          f"threads {args.threads}, {args.clock} clock; {MEMBERS} members, {STEPS} SGD steps, full batch")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, torch {torch.__version__}, device {device}, "
+        f"threads {args.threads}, {args.clock} clock; {MEMBERS} members, {STEPS} SGD steps, full batch"
+    )
     print(f"large matmul (2048², float32): {peak:.1f} GFLOP/s")
     print(f"{'case':6s} {'method':8s} {'seconds':>9s} {'speed-up':>9s} {'GFLOP/s':>9s} {'of matmul':>10s}")
-    out: dict[str, float | str | int] = {"matmul_gflops": round(peak, 2), "threads": args.threads, "clock": args.clock,
-                                         "device": str(device)}
+    out: dict[str, float | str | int] = {
+        "matmul_gflops": round(peak, 2),
+        "threads": args.threads,
+        "clock": args.clock,
+        "device": str(device),
+    }
     for case, spec in CASES.items():
         flops = step_flops(spec["widths"], spec["batch"]) * MEMBERS * STEPS
         seconds = {m: time_case(spec["widths"], spec["batch"], m, device, args.repeats, clock) for m in METHODS}

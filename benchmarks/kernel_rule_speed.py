@@ -56,36 +56,64 @@ def main() -> None:
     device = resolve_device(args.device)
     task = make_sine_task(SineTaskConfig(**TASK))
     cfg = KernelRuleConfig(kernel=args.kernel, **RULE)
-    layers = [(w.to(device), b.to(device)) for w, b in
-              stack_module_layers([MLP(1, (32, 32), 1, torch.Generator().manual_seed(j)) for j in range(3)])]
+    layers = [
+        (w.to(device), b.to(device))
+        for w, b in stack_module_layers([MLP(1, (32, 32), 1, torch.Generator().manual_seed(j)) for j in range(3)])
+    ]
     batched_s, batched_obj = time_search(find_projections, task, cfg, layers, device)
     sequential_s, sequential_obj = time_search(find_projections_reference, task, cfg, layers, device)
     objective_gap = float(((batched_obj - sequential_obj).abs() / sequential_obj.abs()).max())
 
-    sweep = [SineConfig.parse(dict(task=TASK, model=dict(kind="modular", hidden=[32, 32]), projection_init="kernel_rule",
-                                   kernel_rule={**RULE, "kernel": args.kernel},
-                                   train=dict(steps=1500, batch_size=256, lr=1e-3, eval_every=1500), seed=s))
-             for s in range(args.runs)]
+    sweep = [
+        SineConfig.parse(
+            dict(
+                task=TASK,
+                model=dict(kind="modular", hidden=[32, 32]),
+                projection_init="kernel_rule",
+                kernel_rule={**RULE, "kernel": args.kernel},
+                train=dict(steps=1500, batch_size=256, lr=1e-3, eval_every=1500),
+                seed=s,
+            )
+        )
+        for s in range(args.runs)
+    ]
     start = time.perf_counter()
     metrics = run_batch(sweep, device)
     sweep_s = time.perf_counter() - start
     search_s = sum(m["search_seconds"] for m in metrics)
 
-    print(f"kernel-rule search: n = {TASK['n_train']}, K = 3, batch {RULE['batch_size']}, {RULE['steps']} steps, "
-          f"{RULE['joint_restarts']} restarts, kernel {args.kernel}, {device}, {args.threads} thread(s), {platform.processor() or platform.machine()}")
+    print(
+        f"kernel-rule search: n = {TASK['n_train']}, K = 3, batch {RULE['batch_size']}, {RULE['steps']} steps, "
+        f"{RULE['joint_restarts']} restarts, kernel {args.kernel}, {device}, {args.threads} thread(s), {platform.processor() or platform.machine()}"
+    )
     print(f"{'path':<34}{'seconds':>10}")
     print(f"{'batched (restarts × modules)':<34}{batched_s:>10.2f}")
     print(f"{'sequential restarts, module loop':<34}{sequential_s:>10.2f}")
-    print(f"restart speed-up: {sequential_s / batched_s:.2f}x (final objectives differ by ≤ {objective_gap:.1e} relative: "
-          "float32 rounding, amplified over 200 steps)")
-    print(f"sweep of {args.runs} kernel-rule runs (search + 1500 training steps): {sweep_s:.1f} s, of which search {search_s:.1f} s "
-          f"({search_s / sweep_s:.0%}); mean overlap after training "
-          f"{sum(m['projection_overlap'] for m in metrics) / len(metrics):.3f}")
-    print(json.dumps({
-        "restart_speedup": sequential_s / batched_s, "search_share": search_s / sweep_s, "batched_seconds": batched_s,
-        "sequential_seconds": sequential_s, "sweep_seconds": sweep_s, "search_seconds": search_s, "kernel": args.kernel,
-        "device": str(device), "threads": args.threads, "max_objective_gap": objective_gap,
-    }))
+    print(
+        f"restart speed-up: {sequential_s / batched_s:.2f}x (final objectives differ by ≤ {objective_gap:.1e} relative: "
+        "float32 rounding, amplified over 200 steps)"
+    )
+    print(
+        f"sweep of {args.runs} kernel-rule runs (search + 1500 training steps): {sweep_s:.1f} s, of which search {search_s:.1f} s "
+        f"({search_s / sweep_s:.0%}); mean overlap after training "
+        f"{sum(m['projection_overlap'] for m in metrics) / len(metrics):.3f}"
+    )
+    print(
+        json.dumps(
+            {
+                "restart_speedup": sequential_s / batched_s,
+                "search_share": search_s / sweep_s,
+                "batched_seconds": batched_s,
+                "sequential_seconds": sequential_s,
+                "sweep_seconds": sweep_s,
+                "search_seconds": search_s,
+                "kernel": args.kernel,
+                "device": str(device),
+                "threads": args.threads,
+                "max_objective_gap": objective_gap,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

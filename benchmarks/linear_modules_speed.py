@@ -25,7 +25,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, default=256)
     parser.add_argument("--epochs", type=int, default=300)
-    parser.add_argument("--reference-seeds", type=int, default=16, help="seeds the slow loop runs (its time is scaled up)")
+    parser.add_argument(
+        "--reference-seeds", type=int, default=16, help="seeds the slow loop runs (its time is scaled up)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     cfg = LinearModulesConfig(epochs=args.epochs)
@@ -46,8 +48,18 @@ def main() -> None:
     print(f"{'per-seed loop (s, extrapolated)':<34}{loop_s:>10.3f}")
     print(f"{'speed-up':<34}{loop_s / batched_s:>10.1f}x")
     print(f"{'max |batched − loop|':<34}{gap:>10.1e}")
-    print(json.dumps({"seeds": args.seeds, "epochs": args.epochs, "batched_s": batched_s, "loop_s": loop_s,
-                      "speedup": loop_s / batched_s, "max_abs_difference": gap}))
+    print(
+        json.dumps(
+            {
+                "seeds": args.seeds,
+                "epochs": args.epochs,
+                "batched_s": batched_s,
+                "loop_s": loop_s,
+                "speedup": loop_s / batched_s,
+                "max_abs_difference": gap,
+            }
+        )
+    )
 
 
 def _first(count, cfg, data, moments):

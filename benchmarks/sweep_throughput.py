@@ -34,7 +34,9 @@ from modlab.store import Store
 
 
 def tiny_spec(runs: int) -> SweepSpec:
-    return SweepSpec(experiment="linear-rf", name="throughput", base={"m": 4, "p": 4}, axes={"n": list(range(8, 8 + runs))})
+    return SweepSpec(
+        experiment="linear-rf", name="throughput", base={"m": 4, "p": 4}, axes={"n": list(range(8, 8 + runs))}
+    )
 
 
 def time_compute_only(spec: SweepSpec) -> float:
@@ -79,8 +81,14 @@ def time_put(spec: SweepSpec, folder: Path) -> float:
 def start_ray(workers: int) -> None:
     import ray
 
-    ray.init(address="local", num_cpus=workers, include_dashboard=False, log_to_driver=False, logging_level="warning",
-             object_store_memory=256 * 1024**2)
+    ray.init(
+        address="local",
+        num_cpus=workers,
+        include_dashboard=False,
+        log_to_driver=False,
+        logging_level="warning",
+        object_store_memory=256 * 1024**2,
+    )
 
 
 def warm_up(folder: Path, name: str, backend, start=None) -> float:
@@ -117,8 +125,10 @@ def main() -> None:
             seconds["ray"] = repeat(lambda: time_sweep(spec, folder, "ray", ray_backend))
         put_ms = 1e3 * repeat(lambda: time_put(spec, folder))
     store_ms = 1e3 * (seconds["local-1"] - seconds["compute only"]) / runs
-    print(f"{runs} tiny linear-rf runs, one run per batch, best of {args.repeats}; {os.cpu_count()} CPU cores "
-          "(other jobs may share them: compare rows of one run)")
+    print(
+        f"{runs} tiny linear-rf runs, one run per batch, best of {args.repeats}; {os.cpu_count()} CPU cores "
+        "(other jobs may share them: compare rows of one run)"
+    )
     print(f"{'backend':>14} {'seconds':>9} {'runs/s':>9} {'vs local-1':>11}")
     for name, value in seconds.items():
         print(f"{name:>14} {value:9.2f} {runs / value:9.1f} {seconds['local-1'] / value:10.2f}x")
@@ -127,7 +137,9 @@ def main() -> None:
         print(f"{name} start-up, not in its row: {value:.1f} s ({what}, first 8 runs)")
     if not has_ray:
         print("ray: not installed (pip install 'modlab[ray]')")
-    print(f"store overhead per run: {store_ms:.2f} ms in a sweep (local-1 − compute only), {put_ms:.2f} ms per Store.put alone")
+    print(
+        f"store overhead per run: {store_ms:.2f} ms in a sweep (local-1 − compute only), {put_ms:.2f} ms per Store.put alone"
+    )
     summary = {
         "runs": runs,
         "workers": args.workers,

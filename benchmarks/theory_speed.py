@@ -37,7 +37,17 @@ def main() -> None:
         theory = rf_losses(n, p, 4, spectrum=spectrum)["test"]
     theory_s = (time.perf_counter() - start) / repeats
     start = time.perf_counter()
-    sim = [np.mean([r["test"] for r in simulate([LinearRFConfig(n=a, p=b, m=4, seed=s) for s in range(args.seeds)], torch.device("cpu"))]) for a, b in points]
+    sim = [
+        np.mean(
+            [
+                r["test"]
+                for r in simulate(
+                    [LinearRFConfig(n=a, p=b, m=4, seed=s) for s in range(args.seeds)], torch.device("cpu")
+                )
+            ]
+        )
+        for a, b in points
+    ]
     sim_s = time.perf_counter() - start
     worst = float(np.max(np.abs(np.array(sim) - theory) / theory))
     print(f"{'grid points':<28}{len(points):>12}")
@@ -45,8 +55,18 @@ def main() -> None:
     print(f"{f'simulation, {args.seeds} seeds (s)':<28}{sim_s:>12.3f}")
     print(f"{'simulation / theory':<28}{sim_s / theory_s:>12.0f}x")
     print(f"{'max |sim - theory| / theory':<28}{worst:>12.3f}")
-    print(json.dumps({"grid_points": len(points), "seeds": args.seeds, "theory_s": theory_s, "simulation_s": sim_s,
-                      "speedup": sim_s / theory_s, "max_rel_error": worst}))
+    print(
+        json.dumps(
+            {
+                "grid_points": len(points),
+                "seeds": args.seeds,
+                "theory_s": theory_s,
+                "simulation_s": sim_s,
+                "speedup": sim_s / theory_s,
+                "max_rel_error": worst,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -53,8 +53,9 @@ def main() -> dict[str, float]:
 
     rule = KernelRuleConfig(kernel="rbf", steps=60, batch_size=128, joint_restarts=3)
     network = fresh_network()
-    found = find_projections(x, y, rule, 2, 1, [torch.Generator().manual_seed(i) for i in range(3)],
-                             stack_module_layers(network.blocks))
+    found = find_projections(
+        x, y, rule, 2, 1, [torch.Generator().manual_seed(i) for i in range(3)], stack_module_layers(network.blocks)
+    )
     with torch.no_grad():
         network.projections.copy_(found.projections)
     overlaps = best_overlaps(directions, found.projections)

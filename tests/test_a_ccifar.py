@@ -15,9 +15,16 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _tiny(k: int, n_axis: list[int]) -> dict:
-    return dict(seeds=2, k=k, n_train=n_axis[0], k_axis=[1, k], n_axis=n_axis,
-                base=dict(n_test=40, epochs=2, batch_size=20, hidden=[32], module_hidden=[8], module_dim=4,
-                          kernel_rule=TINY_RULE))
+    return dict(
+        seeds=2,
+        k=k,
+        n_train=n_axis[0],
+        k_axis=[1, k],
+        n_axis=n_axis,
+        base=dict(
+            n_test=40, epochs=2, batch_size=20, hidden=[32], module_hidden=[8], module_dim=4, kernel_rule=TINY_RULE
+        ),
+    )
 
 
 def test_digits_figure_has_every_method_and_panel(tmp_path, monkeypatch):
@@ -38,7 +45,10 @@ def test_cifar_files_switch_the_source_and_show_the_paper(tmp_path, monkeypatch)
     folder.mkdir(parents=True)
     rng = np.random.default_rng(0)
     for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        batch = {b"labels": rng.permutation(np.arange(30) % 10).tolist(), b"data": rng.integers(0, 256, (30, 3072), dtype=np.uint8)}
+        batch = {
+            b"labels": rng.permutation(np.arange(30) % 10).tolist(),
+            b"data": rng.integers(0, 256, (30, 3072), dtype=np.uint8),
+        }
         (folder / name).write_bytes(pickle.dumps(batch, protocol=2))
     monkeypatch.setenv("MODLAB_DATA", str(tmp_path / "data"))
     monkeypatch.setitem(a_ccifar.PRESETS, ("quick", "cifar10"), _tiny(2, [20]))

@@ -8,8 +8,20 @@ import pytest
 
 from modlab.figures import a_compute_matched, make_figure
 
-TINY = dict(m=4, n=64, task_seeds=2, net_seeds=1, module_hidden=[8], monolithic_hidden=[8], steps=20, eval_every=10,
-            lr=3e-3, batch_size=32, n_test=50, kernel_rule=dict(kernel="rbf", steps=4, batch_size=32, joint_restarts=2, eval_size=64))
+TINY = dict(
+    m=4,
+    n=64,
+    task_seeds=2,
+    net_seeds=1,
+    module_hidden=[8],
+    monolithic_hidden=[8],
+    steps=20,
+    eval_every=10,
+    lr=3e-3,
+    batch_size=32,
+    n_test=50,
+    kernel_rule=dict(kernel="rbf", steps=4, batch_size=32, joint_restarts=2, eval_size=64),
+)
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -8,9 +8,21 @@ import pytest
 
 from modlab.figures import a_module_mismatch, make_figure
 
-TINY = dict(m=4, k=2, k_hat=[1, 2, 4], n=64, task_seeds=2, net_seeds=1, module_hidden=[8], monolithic_hidden=[8],
-            steps=20, lr=3e-3, batch_size=32, n_test=50,
-            kernel_rule=dict(kernel="rbf", steps=4, batch_size=32, joint_restarts=2, eval_size=64))
+TINY = dict(
+    m=4,
+    k=2,
+    k_hat=[1, 2, 4],
+    n=64,
+    task_seeds=2,
+    net_seeds=1,
+    module_hidden=[8],
+    monolithic_hidden=[8],
+    steps=20,
+    lr=3e-3,
+    batch_size=32,
+    n_test=50,
+    kernel_rule=dict(kernel="rbf", steps=4, batch_size=32, joint_restarts=2, eval_size=64),
+)
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -9,8 +9,18 @@ import pytest
 from modlab.figures import a_sine_loss, make_figure
 
 TINY = dict(
-    n_axis=[20, 40], task_seeds=1, net_seeds=2, random_m=[2], orthogonal_m=[4], orthogonal_dim=6,
-    monolithic_hidden=[8, 8], module_hidden=[4, 4], steps=20, lr=1e-2, batch_size=16, n_test=50,
+    n_axis=[20, 40],
+    task_seeds=1,
+    net_seeds=2,
+    random_m=[2],
+    orthogonal_m=[4],
+    orthogonal_dim=6,
+    monolithic_hidden=[8, 8],
+    module_hidden=[4, 4],
+    steps=20,
+    lr=1e-2,
+    batch_size=16,
+    n_test=50,
 )
 
 

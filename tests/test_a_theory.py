@@ -37,5 +37,7 @@ def test_panels_show_the_papers_trends(quick):
 
 
 def test_rerun_resumes_from_the_store(quick, capsys):
-    assert main(["figure", "a-theory", "--preset", "quick", "--out", str(quick), "--no-progress", "--device", "cpu"]) == 0
+    assert (
+        main(["figure", "a-theory", "--preset", "quick", "--out", str(quick), "--no-progress", "--device", "cpu"]) == 0
+    )
     assert (quick / "a-theory.png").exists()

@@ -24,8 +24,11 @@ def test_dynamics_figures_agree_with_theory(name, tmp_path):
 
 
 def test_plot_setting_draws_any_point(tmp_path):
-    paths = plot_setting({"task": {"n1": 2, "n2": 2, "k1": 1, "k2": 2, "r": 1.5}, "architecture": "split", "init_scale": 0.002},
-                         tmp_path, seeds=3)
+    paths = plot_setting(
+        {"task": {"n1": 2, "n2": 2, "k1": 1, "k2": 2, "r": 1.5}, "architecture": "split", "init_scale": 0.002},
+        tmp_path,
+        seeds=3,
+    )
     data = json.loads(paths["json"].read_text())
     assert data["figure"] == "b-custom" and data["setting"]["task"]["n1"] == 2
     assert data["max_rel_error"] <= 0.03 and paths["png"].exists()

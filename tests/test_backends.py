@@ -16,7 +16,9 @@ from modlab.engine.backends import RAY_CPUS_PER_TASK, threads_per_worker
 from modlab.errors import ConfigError, ModlabError
 from modlab.store import Store
 
-TINY = SweepSpec(experiment="linear-rf", name="tiny", base={"m": 4}, axes={"n": [8, 16, 32], "p": [4, 12], "seed": [0, 1, 2]})
+TINY = SweepSpec(
+    experiment="linear-rf", name="tiny", base={"m": 4}, axes={"n": [8, 16, 32], "p": [4, 12], "seed": [0, 1, 2]}
+)
 
 
 def test_in_process_backend_yields_every_result_in_order():
@@ -24,7 +26,13 @@ def test_in_process_backend_yields_every_result_in_order():
 
 
 def test_worker_pool_retries_a_killed_worker_and_reports_one_that_always_dies(tmp_path):
-    items = [(0, "ok", None), (1, "once", str(tmp_path / "died-once")), (2, "always", None), (3, "ok", None), (4, "ok", None)]
+    items = [
+        (0, "ok", None),
+        (1, "once", str(tmp_path / "died-once")),
+        (2, "always", None),
+        (3, "ok", None),
+        (4, "ok", None),
+    ]
     results = list(LocalBackend(workers=2, retries=1).map(die_on_request, items, "cpu"))
     lost = [r for r in results if isinstance(r, Lost)]
     assert sorted(r for r in results if not isinstance(r, Lost)) == [0, 1, 3, 4]

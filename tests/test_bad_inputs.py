@@ -26,7 +26,12 @@ from modlab.experiments.linear_rf import LinearRFConfig
 from modlab.store import Store
 
 EXAMPLES = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-GOOD_SPEC = {"experiment": "linear-rf", "name": "good", "base": {"m": 4, "p": 6}, "axes": {"n": [8, 16], "seed": [0, 1]}}
+GOOD_SPEC = {
+    "experiment": "linear-rf",
+    "name": "good",
+    "base": {"m": 4, "p": 6},
+    "axes": {"n": [8, 16], "seed": [0, 1]},
+}
 FIELDS = sorted(LinearRFConfig.model_fields)
 POSITIVE_INT_FIELDS = ["n", "p", "m", "n_modules", "module_dim", "n_outputs"]
 
@@ -69,6 +74,7 @@ def assert_refused_untouched(store: Path, argv: tuple[str, ...], *names: str) ->
 
 
 # --- specs and configs -------------------------------------------------------------------------
+
 
 def dump(data, as_json: bool) -> str:
     return json.dumps(data, ensure_ascii=False) if as_json else yaml.safe_dump(data, allow_unicode=True)
@@ -142,7 +148,9 @@ def test_garbage_spec_file_is_refused(workdir, data):
     assume(not (isinstance(parsed, dict) and parsed.get("experiment") == "linear-rf"))
     spec = workdir / "garbage-spec.yaml"
     spec.write_bytes(data)
-    assert_refused_untouched(workdir / "store.sqlite", ("sweep", str(spec), "--store", str(workdir / "store.sqlite")), str(spec))
+    assert_refused_untouched(
+        workdir / "store.sqlite", ("sweep", str(spec), "--store", str(workdir / "store.sqlite")), str(spec)
+    )
 
 
 @EXAMPLES
@@ -166,6 +174,7 @@ def test_malformed_run_config_is_refused_naming_the_field(workdir, case, as_json
 
 
 # --- store files -------------------------------------------------------------------------------
+
 
 @EXAMPLES
 @given(junk=st.binary(min_size=1, max_size=4096), keep_header=st.booleans())
@@ -191,7 +200,9 @@ identifiers = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True).filter(lambd
 
 @EXAMPLES
 @given(
-    tables=st.dictionaries(identifiers, st.lists(identifiers, min_size=1, max_size=3, unique=True), min_size=1, max_size=3),
+    tables=st.dictionaries(
+        identifiers, st.lists(identifiers, min_size=1, max_size=3, unique=True), min_size=1, max_size=3
+    ),
     rows=st.integers(0, 3),
     journal=st.sampled_from(["delete", "wal"]),
 )
@@ -230,7 +241,9 @@ def test_store_with_foreign_or_future_metadata_is_refused_and_untouched(tmp_path
 def test_store_path_that_cannot_be_created_is_one_line(tmp_path, workdir):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    assert_one_line_error(*run_cli("sweep", str(workdir / "good.yaml"), "--store", str(blocker / "store.sqlite")), "cannot create")
+    assert_one_line_error(
+        *run_cli("sweep", str(workdir / "good.yaml"), "--store", str(blocker / "store.sqlite")), "cannot create"
+    )
 
 
 def test_the_installed_command_prints_one_line_and_no_traceback(tmp_path, workdir):

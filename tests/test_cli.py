@@ -136,8 +136,22 @@ def test_bad_flags_fail_before_any_store_is_created(tmp_path, capsys):
 
 
 def test_run_prints_strict_json_even_for_infinite_theory(tmp_path, capsys):
-    assert main(["run", "linear-rf", "--set", "n=50", "--set", "p=50", "--store", str(tmp_path / "s.sqlite"),
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "linear-rf",
+                "--set",
+                "n=50",
+                "--set",
+                "p=50",
+                "--store",
+                str(tmp_path / "s.sqlite"),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out, parse_constant=lambda name: pytest.fail(f"non-JSON {name}"))
     assert out["metrics"]["theory_test_loss"] is None
 

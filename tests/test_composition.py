@@ -3,8 +3,14 @@
 import pytest
 import torch
 
-from modlab.tasks.composition import (add_noise, chunk_index, compose, held_out, sample_combination_labels,
-                                      sample_image_index)
+from modlab.tasks.composition import (
+    add_noise,
+    chunk_index,
+    compose,
+    held_out,
+    sample_combination_labels,
+    sample_image_index,
+)
 
 
 def test_compose_places_slots_left_to_right():

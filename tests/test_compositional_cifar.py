@@ -6,13 +6,29 @@ import pytest
 import torch
 
 from modlab.errors import ConfigError
-from modlab.experiments.compositional_cifar import (CompositionalCifarConfig, build_data, build_model, config_for,
-                                                    run_batch, scalar_kernel_layers, slot_accuracy, slot_loss)
+from modlab.experiments.compositional_cifar import (
+    CompositionalCifarConfig,
+    build_data,
+    build_model,
+    config_for,
+    run_batch,
+    scalar_kernel_layers,
+    slot_accuracy,
+    slot_loss,
+)
 from modlab.rules.module_kernels import ntk_kernel_reference, ntk_kernels
 
 SEEDS = 2
-TINY = dict(source="digits", n_train=100, n_test=300, epochs=40, batch_size=50, hidden=(256, 256),
-            module_hidden=(64,), kernel_rule=dict(kernel="module", steps=50, batch_size=256, joint_restarts=2))
+TINY = dict(
+    source="digits",
+    n_train=100,
+    n_test=300,
+    epochs=40,
+    batch_size=50,
+    hidden=(256, 256),
+    module_hidden=(64,),
+    kernel_rule=dict(kernel="module", steps=50, batch_size=256, joint_restarts=2),
+)
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -87,12 +103,15 @@ def test_slot_loss_and_accuracy():
     assert loss[0] < 1e-3 and loss[1] > 10
 
 
-@pytest.mark.parametrize("fields, words", [
-    (dict(method="kernel_rule", kernel_rule=dict(variant="per_module")), "kernel_rule.variant"),
-    (dict(n_slots=9), "n_slots"),
-    (dict(holdout_modulus=3), "holdout_modulus"),
-    (dict(hidden=[]), "hidden"),
-])
+@pytest.mark.parametrize(
+    "fields, words",
+    [
+        (dict(method="kernel_rule", kernel_rule=dict(variant="per_module")), "kernel_rule.variant"),
+        (dict(n_slots=9), "n_slots"),
+        (dict(holdout_modulus=3), "holdout_modulus"),
+        (dict(hidden=[]), "hidden"),
+    ],
+)
 def test_bad_configs_are_one_line_errors(fields, words):
     with pytest.raises(ConfigError, match=words) as err:
         CompositionalCifarConfig.parse(fields)

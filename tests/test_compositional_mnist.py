@@ -16,16 +16,30 @@ def test_split_network_generalises_compositionally_better_than_dense():
     (Adam at this small scale, as the spec measured; 2 seeds, 30 epochs)."""
     finals = {}
     for arch in ("dense", "split"):
-        configs = [CMNISTConfig(source="digits", architecture=arch, optimizer="adam", lr=1e-3, epochs=30, seed=s)
-                   for s in range(2)]
+        configs = [
+            CMNISTConfig(source="digits", architecture=arch, optimizer="adam", lr=1e-3, epochs=30, seed=s)
+            for s in range(2)
+        ]
         finals[arch] = np.mean([m["final_test_compositional_error"] for m in run_batch(configs, torch.device("cpu"))])
     assert finals["split"] < finals["dense"] - 0.03, finals
 
 
 def test_ensemble_equals_the_per_model_loop_and_starts_at_chance():
     """vmap over seeds = the plain loop; at init (outputs ≈ 0) both normalised errors are ≈ 1."""
-    configs = [CMNISTConfig(source="digits", architecture="split", channels=4, epochs=2, max_train_images=60,
-                            max_test_images=30, optimizer="adam", lr=1e-3, seed=s) for s in range(2)]
+    configs = [
+        CMNISTConfig(
+            source="digits",
+            architecture="split",
+            channels=4,
+            epochs=2,
+            max_train_images=60,
+            max_test_images=30,
+            optimizer="adam",
+            lr=1e-3,
+            seed=s,
+        )
+        for s in range(2)
+    ]
     data = build_data(configs[0])
     batched = train_members(configs, data, torch.device("cpu"), method="vmap")
     loop = train_members(configs, data, torch.device("cpu"), method="loop")
@@ -37,11 +51,14 @@ def test_ensemble_equals_the_per_model_loop_and_starts_at_chance():
     assert batched[0]["train_compositional_error"] != batched[1]["train_compositional_error"]
 
 
-@pytest.mark.parametrize("fields, words", [
-    (dict(architecture="split", channels=31), "channels = 31"),
-    (dict(max_train_images=2), "max_train_images = 2"),
-    (dict(optimizer="rmsprop"), "optimizer"),
-])
+@pytest.mark.parametrize(
+    "fields, words",
+    [
+        (dict(architecture="split", channels=31), "channels = 31"),
+        (dict(max_train_images=2), "max_train_images = 2"),
+        (dict(optimizer="rmsprop"), "optimizer"),
+    ],
+)
 def test_bad_configs_are_one_line_errors(fields, words):
     with pytest.raises(ConfigError, match=words) as err:
         CMNISTConfig.parse(fields)

@@ -46,8 +46,13 @@ def test_held_out_split_first_and_seeded():
 
 @pytest.mark.parametrize(
     "fields, shape",
-    [({"k1": 0}, ((3, 8), (9, 8))), ({"k2": 0}, ((27, 8), (1, 8))), ({"n2": 0}, ((27, 8), (8, 8))),
-     ({"n1": 0, "n2": 0}, ((3, 1), (1, 1))), ({"n1": 0, "n2": 0, "n_features": 3}, ((24, 8), (8, 8)))],
+    [
+        ({"k1": 0}, ((3, 8), (9, 8))),
+        ({"k2": 0}, ((27, 8), (1, 8))),
+        ({"n2": 0}, ((27, 8), (8, 8))),
+        ({"n1": 0, "n2": 0}, ((3, 1), (1, 1))),
+        ({"n1": 0, "n2": 0, "n_features": 3}, ((24, 8), (8, 8))),
+    ],
 )
 def test_special_cases_build(fields, shape):
     data = make_dataset(DatasetSpaceConfig(**fields))
@@ -58,10 +63,18 @@ def test_special_cases_build(fields, shape):
 
 @pytest.mark.parametrize(
     "fields, words",
-    [({"n2": 4}, "n2 = 4"), ({"n1": -1}, "n1"), ({"k1": -2}, "k1"), ({"r": -0.5}, "'r'"),
-     ({"n1": 0, "n2": 0, "k1": 0}, "input is empty"), ({"n2": 0, "k2": 0}, "output is empty"),
-     ({"n_train": 9}, "n_train = 9"), ({"n1": 11, "n2": 0}, "n_features = 11"), ({"n1": 3, "n_features": 2}, "n_features = 2"),
-     ({"bogus": 1}, "unknown field 'bogus'")],
+    [
+        ({"n2": 4}, "n2 = 4"),
+        ({"n1": -1}, "n1"),
+        ({"k1": -2}, "k1"),
+        ({"r": -0.5}, "'r'"),
+        ({"n1": 0, "n2": 0, "k1": 0}, "input is empty"),
+        ({"n2": 0, "k2": 0}, "output is empty"),
+        ({"n_train": 9}, "n_train = 9"),
+        ({"n1": 11, "n2": 0}, "n_features = 11"),
+        ({"n1": 3, "n_features": 2}, "n_features = 2"),
+        ({"bogus": 1}, "unknown field 'bogus'"),
+    ],
 )
 def test_bad_points_are_one_line_config_errors(fields, words):
     with pytest.raises(ConfigError) as err:

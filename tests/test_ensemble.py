@@ -35,8 +35,12 @@ def order_generators(count: int = S, first_seed: int = 0):
 
 
 SETTINGS = {
-    "adam-minibatch-early-stop": TrainSettings(steps=60, batch_size=16, lr=2e-2, val_fraction=0.25, patience=2, eval_every=10),
-    "sgd-momentum-full-batch": TrainSettings(optimizer="sgd", momentum=0.9, steps=40, batch_size=0, lr=2e-2, eval_every=10),
+    "adam-minibatch-early-stop": TrainSettings(
+        steps=60, batch_size=16, lr=2e-2, val_fraction=0.25, patience=2, eval_every=10
+    ),
+    "sgd-momentum-full-batch": TrainSettings(
+        optimizer="sgd", momentum=0.9, steps=40, batch_size=0, lr=2e-2, eval_every=10
+    ),
 }
 
 
@@ -47,8 +51,16 @@ def test_batched_and_vmap_equal_the_per_model_loop(kind, setting):
     test = ([torch.randn(20, 5) for _ in range(S)], [torch.randn(20) for _ in range(S)])
     lrs = [SETTINGS[setting].lr * (1 + i / 4) for i in range(S)]
     results = {
-        method: train_ensemble(members(kind), xs, ys, SETTINGS[setting], order_generators(), lrs=lrs,
-                               eval_sets={"test": test}, method=method)
+        method: train_ensemble(
+            members(kind),
+            xs,
+            ys,
+            SETTINGS[setting],
+            order_generators(),
+            lrs=lrs,
+            eval_sets={"test": test},
+            method=method,
+        )
         for method in ("loop", "batched", "vmap")
     }
     reference = results["loop"]
@@ -73,7 +85,9 @@ def test_a_member_does_not_depend_on_the_others():
 
 def test_training_reduces_loss_and_predict_matches_members():
     xs, ys = data()
-    result = train_ensemble(members("mlp"), xs, ys, TrainSettings(steps=150, batch_size=0, lr=1e-2, eval_every=50), order_generators())
+    result = train_ensemble(
+        members("mlp"), xs, ys, TrainSettings(steps=150, batch_size=0, lr=1e-2, eval_every=50), order_generators()
+    )
     assert (result.curves["train"][:, -1] < 0.5 * result.curves["train"][:, 0]).all()
     assert result.eval_steps == [0, 50, 100, 150]
     x = torch.randn(S, 9, 5)
@@ -106,7 +120,14 @@ def test_bad_settings_and_inputs():
     with pytest.raises(ValueError, match="generators"):
         train_ensemble(members("mlp"), xs, ys, TrainSettings(steps=1), order_generators(S - 1))
     with pytest.raises(ValueError, match="stacked_forward"):
-        train_ensemble([torch.nn.Linear(5, 1) for _ in range(S)], xs, ys, TrainSettings(steps=1), order_generators(), method="batched")
+        train_ensemble(
+            [torch.nn.Linear(5, 1) for _ in range(S)],
+            xs,
+            ys,
+            TrainSettings(steps=1),
+            order_generators(),
+            method="batched",
+        )
 
 
 def test_vmap_trains_any_module():

@@ -57,7 +57,19 @@ def write_spec(folder: Path, name: str, n_values: list[int]) -> Path:
 
 
 def launch(spec: Path, store: Path, *extra: str) -> subprocess.Popen:
-    command = [sys.executable, "-m", "modlab.cli", "sweep", str(spec), "--store", str(store), "--device", "cpu", "--no-progress", *extra]
+    command = [
+        sys.executable,
+        "-m",
+        "modlab.cli",
+        "sweep",
+        str(spec),
+        "--store",
+        str(store),
+        "--device",
+        "cpu",
+        "--no-progress",
+        *extra,
+    ]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -188,15 +200,19 @@ def test_two_processes_putting_at_once_lose_no_record(tmp_path):
     """WAL, busy timeout and one transaction per put: 2 × 150 own records and 50 contested keys,
     where the writer of 'done' always wins over the writer of 'failed', whatever the order."""
     store = tmp_path / "s.sqlite"
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, name, status, str(store)], stderr=subprocess.PIPE, text=True)
-             for name, status in (("a", "done"), ("b", "failed"))]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, name, status, str(store)], stderr=subprocess.PIPE, text=True)
+        for name, status in (("a", "done"), ("b", "failed"))
+    ]
     for proc in procs:
         _, err = proc.communicate(timeout=WAIT_S)
         assert proc.returncode == 0, err
     db = sqlite3.connect(store)
     try:
         counts = dict(db.execute("SELECT substr(key, 1, 1), COUNT(*) FROM runs GROUP BY substr(key, 1, 1)").fetchall())
-        shared = dict(db.execute("SELECT status, COUNT(*) FROM runs WHERE key LIKE 'shared-%' GROUP BY status").fetchall())
+        shared = dict(
+            db.execute("SELECT status, COUNT(*) FROM runs WHERE key LIKE 'shared-%' GROUP BY status").fetchall()
+        )
     finally:
         db.close()
     assert counts == {"a": 150, "b": 150, "s": 50}
@@ -218,7 +234,10 @@ def test_processes_creating_the_same_new_stores_at_once_all_succeed(tmp_path):
     """SQLite answers 'locked' at once, without waiting, to two first switches to WAL on one new
     file; the store waits and retries instead (this failed a few times in 40 before it did)."""
     start = str(time.time() + 4)  # after both interpreters have imported modlab
-    procs = [subprocess.Popen([sys.executable, "-c", CREATOR, str(tmp_path), start], stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", CREATOR, str(tmp_path), start], stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     for proc in procs:
         _, err = proc.communicate(timeout=WAIT_S)
         assert proc.returncode == 0, err

@@ -12,8 +12,10 @@ MOMENTS = Moments.of(DATA.x, DATA.y)
 
 def network(architecture, depth, members=4, scale=0.05):
     gens = [torch.Generator().manual_seed(i) for i in range(members)]
-    parts = {role: LinearModule(random_weights(layer_dims(len(c), len(r), depth, 10), scale, gens), r, c)
-             for role, (r, c) in module_layout(architecture, DATA.omega_x, DATA.gamma_x, DATA.omega_y, DATA.gamma_y).items()}
+    parts = {
+        role: LinearModule(random_weights(layer_dims(len(c), len(r), depth, 10), scale, gens), r, c)
+        for role, (r, c) in module_layout(architecture, DATA.omega_x, DATA.gamma_x, DATA.omega_y, DATA.gamma_y).items()
+    }
     return ModularLinear(parts, 9, 27)
 
 
@@ -36,8 +38,11 @@ def test_depth_two_updates_are_the_spec_formulas():
 
 
 def test_updates_are_minus_the_loss_gradient():
-    weights = [torch.randn(10, 27, dtype=torch.float64, requires_grad=True), torch.randn(6, 10, dtype=torch.float64, requires_grad=True),
-               torch.randn(9, 6, dtype=torch.float64, requires_grad=True)]
+    weights = [
+        torch.randn(10, 27, dtype=torch.float64, requires_grad=True),
+        torch.randn(6, 10, dtype=torch.float64, requires_grad=True),
+        torch.randn(9, 6, dtype=torch.float64, requires_grad=True),
+    ]
     total = weights[2] @ weights[1] @ weights[0]
     loss = 0.5 * ((total @ DATA.x - DATA.y) ** 2).sum() / 8
     loss.backward()

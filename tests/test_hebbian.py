@@ -14,7 +14,9 @@ MOMENTS = Moments.of(DATA.x, DATA.y)
 def dense(members=3, depth=2):
     gens = [torch.Generator().manual_seed(i) for i in range(members)]
     rows, cols = module_layout("dense", DATA.omega_x, DATA.gamma_x, DATA.omega_y, DATA.gamma_y)["dense"]
-    return ModularLinear({"dense": LinearModule(random_weights(layer_dims(27, 9, depth, 10), 0.05, gens), rows, cols)}, 9, 27)
+    return ModularLinear(
+        {"dense": LinearModule(random_weights(layer_dims(27, 9, depth, 10), 0.05, gens), rows, cols)}, 9, 27
+    )
 
 
 def test_the_paper_settings():

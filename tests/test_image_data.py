@@ -13,8 +13,12 @@ from modlab.tasks.image_data import DataFileError, load_images, read_cifar10, re
 
 def _cifar_batch(path, n, seed):
     rng = np.random.default_rng(seed)
-    batch = {b"batch_label": b"test", b"labels": rng.integers(0, 10, n).tolist(),
-             b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8), b"filenames": [b"x.png"] * n}
+    batch = {
+        b"batch_label": b"test",
+        b"labels": rng.integers(0, 10, n).tolist(),
+        b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+        b"filenames": [b"x.png"] * n,
+    }
     path.write_bytes(pickle.dumps(batch, protocol=2))
     return batch
 
@@ -37,8 +41,10 @@ def _write_mnist(folder, n=6, gz=False):
     images = rng.integers(0, 256, (n, 28, 28))
     labels = rng.integers(0, 10, n)
     for prefix in ("train", "t10k"):
-        for name, blob in ((f"{prefix}-images-idx3-ubyte", _idx((n, 28, 28), images, 0x803)),
-                           (f"{prefix}-labels-idx1-ubyte", _idx((n,), labels, 0x801))):
+        for name, blob in (
+            (f"{prefix}-images-idx3-ubyte", _idx((n, 28, 28), images, 0x803)),
+            (f"{prefix}-labels-idx1-ubyte", _idx((n,), labels, 0x801)),
+        ):
             path = folder / (name + (".gz" if gz else ""))
             path.write_bytes(gzip.compress(blob) if gz else blob)
     return images, labels

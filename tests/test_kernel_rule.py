@@ -30,7 +30,9 @@ def generators(count: int, offset: int = 0) -> list[torch.Generator]:
 
 
 def module_layers(n_modules: int, module_dim: int, hidden=(32, 32)):
-    return stack_module_layers([MLP(module_dim, hidden, 1, torch.Generator().manual_seed(50 + j)) for j in range(n_modules)])
+    return stack_module_layers(
+        [MLP(module_dim, hidden, 1, torch.Generator().manual_seed(50 + j)) for j in range(n_modules)]
+    )
 
 
 def test_objective_is_the_ridge_solve_and_its_gradient_is_exact():
@@ -56,7 +58,9 @@ def test_reorthonormalise_keeps_orthonormal_frames_and_signs():
 @pytest.mark.parametrize("kernel", ["module", "rbf"])
 def test_batched_search_equals_the_per_descent_loop(variant, kernel):
     task = make_sine_task(SineTaskConfig(input_dim=5, n_modules=3, n_train=80, n_test=10, seed=2))
-    cfg = KernelRuleConfig(variant=variant, kernel=kernel, steps=6, batch_size=32, joint_restarts=2, record_every=3, eval_size=50)
+    cfg = KernelRuleConfig(
+        variant=variant, kernel=kernel, steps=6, batch_size=32, joint_restarts=2, record_every=3, eval_size=50
+    )
     layers = module_layers(3, 1, hidden=(8,))
     args = (task.x_train.double(), task.y_train.double(), cfg, 3, 1)
     layers = [(w.double(), b.double()) for w, b in layers]
@@ -71,7 +75,9 @@ def test_batched_search_equals_the_per_descent_loop(variant, kernel):
 def test_wrong_number_of_generators_and_bad_config_are_one_line_errors():
     task = make_sine_task(SineTaskConfig(input_dim=4, n_train=20, n_test=5))
     with pytest.raises(ValueError, match="3 descents, one generator each"):
-        find_projections(task.x_train, task.y_train, KernelRuleConfig(variant="per_module", kernel="rbf"), 3, 1, generators(2))
+        find_projections(
+            task.x_train, task.y_train, KernelRuleConfig(variant="per_module", kernel="rbf"), 3, 1, generators(2)
+        )
     with pytest.raises(ConfigError, match="joint_restarts"):
         KernelRuleConfig.parse({"joint_restarts": 0})
     with pytest.raises(ConfigError, match="variant"):
@@ -87,7 +93,9 @@ RECOVERY_RULE = dict(steps=100, batch_size=256, eval_size=512)
 def test_joint_rule_recovers_the_true_projections(kernel):
     task = make_sine_task(RECOVERY_TASK)
     cfg = KernelRuleConfig(kernel=kernel, **RECOVERY_RULE)
-    result = find_projections(task.x_train, task.y_train, cfg, 3, 1, generators(cfg.joint_restarts), module_layers(3, 1))
+    result = find_projections(
+        task.x_train, task.y_train, cfg, 3, 1, generators(cfg.joint_restarts), module_layers(3, 1)
+    )
     assert float(mean_overlap(task.projections, result.projections)) > 0.9
     assert result.objectives[result.chosen] == result.objectives.min()
 
@@ -109,12 +117,15 @@ def test_per_module_descents_each_lower_their_own_objective():
     assert result.candidates.shape == (3, 1, 8, 1) and result.chosen is None
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "measured (m = 8, K = 3, n = 1000, module kernel, 100 steps): the three independent descents land on "
-    "the same mixed direction (each overlaps 0.34-0.39 / 0.61-0.67 / 0.14-0.20 with the true modules); best "
-    "overlaps (cos²) per true module 0.39 / 0.67 / 0.20, so the strongest is found only to 0.67 (|cos| 0.82), "
-    "mean 0.42. The spec's run found |cos| 0.93 / 0.81 / 0.28"
-))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "measured (m = 8, K = 3, n = 1000, module kernel, 100 steps): the three independent descents land on "
+        "the same mixed direction (each overlaps 0.34-0.39 / 0.61-0.67 / 0.14-0.20 with the true modules); best "
+        "overlaps (cos²) per true module 0.39 / 0.67 / 0.20, so the strongest is found only to 0.67 (|cos| 0.82), "
+        "mean 0.42. The spec's run found |cos| 0.93 / 0.81 / 0.28"
+    ),
+)
 def test_per_module_rule_finds_the_strongest_module():
     task, _, _, result = per_module_search()
     assert float(best_overlaps(task.projections, result.projections).max()) > 0.9

@@ -13,8 +13,10 @@ def gens(n, offset=0):
 
 
 def network(architecture, depth=2, members=3):
-    parts = {role: LinearModule(random_weights(layer_dims(len(c), len(r), depth, 7), 0.3, gens(members)), r, c)
-             for role, (r, c) in module_layout(architecture, *SETS).items()}
+    parts = {
+        role: LinearModule(random_weights(layer_dims(len(c), len(r), depth, 7), 0.3, gens(members)), r, c)
+        for role, (r, c) in module_layout(architecture, *SETS).items()
+    }
     return ModularLinear(parts, 9, 27)
 
 
@@ -26,7 +28,9 @@ def test_layouts():
     seg = module_layout("segregated", *SETS)
     assert seg["systematic"][1].tolist() == [0, 1, 2] and len(seg["nonsystematic"][1]) == 27
     no_sys = make_dataset(DatasetSpaceConfig(n2=0))
-    assert list(module_layout("split", no_sys.omega_x, no_sys.gamma_x, no_sys.omega_y, no_sys.gamma_y)) == ["nonsystematic"]
+    assert list(module_layout("split", no_sys.omega_x, no_sys.gamma_x, no_sys.omega_y, no_sys.gamma_y)) == [
+        "nonsystematic"
+    ]
 
 
 @pytest.mark.parametrize("depth", [1, 2, 4])

@@ -5,11 +5,28 @@ import pytest
 
 from modlab.tasks.dataset_space import DatasetSpaceConfig, make_dataset
 from modlab.theory import (
-    Point, crossing_time, effective_u0, fixed_points, input_eigenvalues, loss_theory, mode_basis, module_points, modes,
-    numerical_spectrum, quadrant_norms, quadrant_norms_theory, second_moments, singular_values, trajectory,
+    Point,
+    crossing_time,
+    effective_u0,
+    fixed_points,
+    input_eigenvalues,
+    loss_theory,
+    mode_basis,
+    module_points,
+    modes,
+    numerical_spectrum,
+    quadrant_norms,
+    quadrant_norms_theory,
+    second_moments,
+    singular_values,
+    trajectory,
 )
 
-GRID = [p for p in itertools.product([0, 1, 2, 3, 4], [0, 1, 2, 3], [0, 1, 3], [0, 1, 2], [0.5, 1.0, 2.0]) if p[1] <= p[0] and p[0] + p[2] > 0 and p[1] + p[3] > 0]
+GRID = [
+    p
+    for p in itertools.product([0, 1, 2, 3, 4], [0, 1, 2, 3], [0, 1, 3], [0, 1, 2], [0.5, 1.0, 2.0])
+    if p[1] <= p[0] and p[0] + p[2] > 0 and p[1] + p[3] > 0
+]
 
 
 def moments_of(n1, n2, k1, k2, r, **extra):
@@ -41,7 +58,9 @@ def test_default_modes_and_fixed_points():
     assert [m.name for m in modes(Point(3, 1, 3, 0, 1.0, 8))] == ["pi1"]
 
 
-@pytest.mark.parametrize("n1, n2, k1, k2, r", [(3, 1, 3, 1, 1.0), (3, 2, 1, 2, 2.0), (2, 0, 2, 1, 0.5), (4, 4, 1, 1, 1.0), (3, 1, 0, 1, 1.0)])
+@pytest.mark.parametrize(
+    "n1, n2, k1, k2, r", [(3, 1, 3, 1, 1.0), (3, 2, 1, 2, 2.0), (2, 0, 2, 1, 0.5), (4, 4, 1, 1, 1.0), (3, 1, 0, 1, 1.0)]
+)
 def test_quadrant_norms_closed_form_match_the_mode_sum(n1, n2, k1, k2, r):
     point, sigma_x, sigma_yx = moments_of(n1, n2, k1, k2, r)
     u, s, v = mode_basis(sigma_yx)

@@ -11,8 +11,12 @@ from modlab.experiments.linear_modules import LinearModulesConfig, epochs_axis, 
 from modlab.theory import trajectory
 
 CPU = torch.device("cpu")
-PAPER = {"dense": {}, "split": {"architecture": "split", "init_scale": 0.1 / 50},
-         "segregated": {"architecture": "segregated", "init_scale": 0.1 / 50}, "shallow": {"depth": 1, "lr": 0.005}}
+PAPER = {
+    "dense": {},
+    "split": {"architecture": "split", "init_scale": 0.1 / 50},
+    "segregated": {"architecture": "segregated", "init_scale": 0.1 / 50},
+    "shallow": {"depth": 1, "lr": 0.005},
+}
 
 
 def runs(seeds=8, **fields):
@@ -28,17 +32,24 @@ def test_simulated_modes_follow_theory_within_three_percent(setting):
     out = runs(**PAPER[setting])
     errors = [m["max_rel_error"] for m in out]
     assert max(errors) <= 0.03, errors
-    assert all(key in out[0] for key in ("u0_" + k[len("rel_error_"):] for k in out[0] if k.startswith("rel_error_")))
+    assert all(key in out[0] for key in ("u0_" + k[len("rel_error_") :] for k in out[0] if k.startswith("rel_error_")))
 
 
 def test_gap_to_theory_shrinks_as_lr_goes_to_zero():
     """Aligned, balanced start: theory from the true u0 and from the effective u0 both converge."""
     true_gap, fitted_gap = [], []
     for lr in (0.02, 0.006, 0.002):
-        cfgs = [LinearModulesConfig(init="aligned", init_scale=1e-4, lr=lr, epochs=int(6 / lr), record_every=int(0.02 / lr))]
+        cfgs = [
+            LinearModulesConfig(init="aligned", init_scale=1e-4, lr=lr, epochs=int(6 / lr), record_every=int(0.02 / lr))
+        ]
         curves, probes = simulate(cfgs, CPU)
         t, tau = epochs_axis(cfgs[0]), 1 / (8 * lr)
-        true_gap.append(max(np.abs(curves[f"u_{p.key}"][:, 0] - trajectory(p.s, p.d, 1e-4, t, tau)).max() / (p.s / p.d) for p in probes))
+        true_gap.append(
+            max(
+                np.abs(curves[f"u_{p.key}"][:, 0] - trajectory(p.s, p.d, 1e-4, t, tau)).max() / (p.s / p.d)
+                for p in probes
+            )
+        )
         fitted_gap.append(run_batch(cfgs, CPU)[0]["max_rel_error"])
     assert true_gap[0] > true_gap[1] > true_gap[2] and true_gap[2] < 0.3 * true_gap[0]
     assert fitted_gap[0] > fitted_gap[1] > fitted_gap[2] and fitted_gap[2] < 0.005
@@ -110,8 +121,15 @@ def test_special_cases_run_without_nan(task, architecture):
 
 @pytest.mark.parametrize(
     "fields, words",
-    [({"task": {"n2": 5}}, "n2 = 5"), ({"depth": 1, "nu": 0.001}, "depth = 1"), ({"epochs": 5, "record_every": 10}, "record_every = 10"),
-     ({"task": {"r": -1}}, "task.r"), ({"init": "aligned", "hidden": 5}, "hidden = 5"), ({"architecture": "tree"}, "architecture"), ({"lr": 0}, "lr")],
+    [
+        ({"task": {"n2": 5}}, "n2 = 5"),
+        ({"depth": 1, "nu": 0.001}, "depth = 1"),
+        ({"epochs": 5, "record_every": 10}, "record_every = 10"),
+        ({"task": {"r": -1}}, "task.r"),
+        ({"init": "aligned", "hidden": 5}, "hidden = 5"),
+        ({"architecture": "tree"}, "architecture"),
+        ({"lr": 0}, "lr"),
+    ],
 )
 def test_bad_settings_are_one_line_config_errors(fields, words):
     with pytest.raises(ConfigError) as err:
@@ -121,8 +139,25 @@ def test_bad_settings_are_one_line_config_errors(fields, words):
 
 def test_cli_runs_a_user_defined_point(tmp_path, capsys):
     # P = 16 points: lr 0.01 keeps the paper's step 1/τ = P·lr = 0.16 (the discretisation gap grows with it)
-    args = ["run", "linear-modules", "--set", "task.n1=4", "--set", "task.n2=2", "--set", "task.k1=2", "--set", "lr=0.01",
-            "--set", "architecture=split", "--set", "init_scale=0.002", "--store", str(tmp_path / "s.sqlite"), "--no-progress"]
+    args = [
+        "run",
+        "linear-modules",
+        "--set",
+        "task.n1=4",
+        "--set",
+        "task.n2=2",
+        "--set",
+        "task.k1=2",
+        "--set",
+        "lr=0.01",
+        "--set",
+        "architecture=split",
+        "--set",
+        "init_scale=0.002",
+        "--store",
+        str(tmp_path / "s.sqlite"),
+        "--no-progress",
+    ]
     assert main(args) == 0
     metrics = json.loads(capsys.readouterr().out)["metrics"]
     assert metrics["max_rel_error"] <= 0.03 and len(metrics["q_oy_ox"]) == 301

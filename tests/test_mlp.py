@@ -28,7 +28,9 @@ def test_init_is_reproducible_from_generator_and_matches_linear_bounds():
 
 def test_stacked_forward_equals_each_member():
     nets = [MLP(6, (10, 10), 2, torch.Generator().manual_seed(s)) for s in range(3)]
-    params = {name: torch.stack([dict(n.named_parameters())[name] for n in nets]) for name, _ in nets[0].named_parameters()}
+    params = {
+        name: torch.stack([dict(n.named_parameters())[name] for n in nets]) for name, _ in nets[0].named_parameters()
+    }
     x = torch.randn(3, 9, 6)
     out = nets[0].stacked_forward(params, x)
     for s, net in enumerate(nets):

@@ -46,7 +46,9 @@ def test_param_counts(read_all):
 
 @pytest.mark.parametrize("read_all", [False, True])
 def test_stacked_forward_equals_each_member(read_all):
-    nets = [ModularMLP(6, 3, 2, (5, 5), read_all=read_all, generator=torch.Generator().manual_seed(s)) for s in range(4)]
+    nets = [
+        ModularMLP(6, 3, 2, (5, 5), read_all=read_all, generator=torch.Generator().manual_seed(s)) for s in range(4)
+    ]
     names = [name for name, _ in nets[0].named_parameters()]
     params = {name: torch.stack([dict(n.named_parameters())[name] for n in nets]) for name in names}
     x = torch.randn(4, 11, 6)

@@ -30,8 +30,17 @@ def _simulated(seeds: int, **fields) -> tuple[np.ndarray, np.ndarray]:
 def test_theory_within_two_percent_of_simulation_away_from_the_peak(fields):
     train, test = _simulated(400, **fields)
     cfg = LinearRFConfig(**fields)
-    theory = rf_losses(cfg.n, cfg.p, cfg.m, spectrum=cfg.spectrum, architecture=cfg.architecture,
-                       n_modules=cfg.n_modules, module_dim=cfg.module_dim, n_outputs=cfg.n_outputs, noise=cfg.noise)
+    theory = rf_losses(
+        cfg.n,
+        cfg.p,
+        cfg.m,
+        spectrum=cfg.spectrum,
+        architecture=cfg.architecture,
+        n_modules=cfg.n_modules,
+        module_dim=cfg.module_dim,
+        n_outputs=cfg.n_outputs,
+        noise=cfg.noise,
+    )
     assert theory["exact"]
     se = test.std() / np.sqrt(test.size)
     assert se < 0.01 * test.mean()  # the comparison is meaningful
@@ -83,8 +92,9 @@ def test_monolithic_sample_complexity_grows_exponentially_modular_stays_flat():
     spectrum = Spectrum()
     m = np.arange(2, 9)
     mono = sample_complexity(0.3, m, n_grid=N_GRID, p_grid=P_GRID, spectrum=spectrum)["n"]
-    modular = sample_complexity(0.3, m, n_grid=N_GRID, p_grid=P_GRID, spectrum=spectrum,
-                                architecture="modular", n_modules=3)["n"]
+    modular = sample_complexity(
+        0.3, m, n_grid=N_GRID, p_grid=P_GRID, spectrum=spectrum, architecture="modular", n_modules=3
+    )["n"]
     ratios = mono[1:] / mono[:-1]
     assert np.all(ratios > 1.4)  # at least exponential: every unit of m multiplies n by > 1.4
     assert ratios[-1] > ratios[0]  # and faster than exponential for the paper's spectrum

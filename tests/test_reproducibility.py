@@ -20,8 +20,16 @@ from modlab.engine.backends import threads_per_worker
 from modlab.store import Store
 
 SPEC = SweepSpec(
-    experiment="linear-rf", name="repro", base={"m": 6, "noise": 0.1},
-    axes={"n": [10, 40], "p": [5, 30], "architecture": ["monolithic", "modular"], "n_modules": [2], "seed": [0, 1, 2, 3]},
+    experiment="linear-rf",
+    name="repro",
+    base={"m": 6, "noise": 0.1},
+    axes={
+        "n": [10, 40],
+        "p": [5, 30],
+        "architecture": ["monolithic", "modular"],
+        "n_modules": [2],
+        "seed": [0, 1, 2, 3],
+    },
 )
 
 
@@ -44,7 +52,9 @@ def test_a_second_run_is_bit_identical(tmp_path, first_run):
 def test_worker_processes_give_the_in_process_bits_at_equal_threads(tmp_path):
     with torch_threads(threads_per_worker(2)):
         in_process = sweep_table(tmp_path / "in-process.sqlite")
-    pd.testing.assert_frame_equal(sweep_table(tmp_path / "s.sqlite", backend=LocalBackend(workers=2)), in_process, check_exact=True)
+    pd.testing.assert_frame_equal(
+        sweep_table(tmp_path / "s.sqlite", backend=LocalBackend(workers=2)), in_process, check_exact=True
+    )
 
 
 def test_batching_seeds_differently_gives_the_same_bits(tmp_path, first_run):

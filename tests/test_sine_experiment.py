@@ -61,8 +61,10 @@ def test_true_projection_init_starts_at_the_task_projections():
 
 def test_batched_members_equal_runs_alone():
     """Members differing in seed, task seed, n_train and lr, trained together, equal each run alone."""
-    configs = [tiny(seed=s, task={**TINY["task"], "seed": t, "n_train": n}, train={**TINY["train"], "lr": lr})
-               for s, t, n, lr in ((0, 0, 40, 1e-2), (1, 0, 25, 1e-2), (0, 3, 60, 3e-2))]
+    configs = [
+        tiny(seed=s, task={**TINY["task"], "seed": t, "n_train": n}, train={**TINY["train"], "lr": lr})
+        for s, t, n, lr in ((0, 0, 40, 1e-2), (1, 0, 25, 1e-2), (0, 3, 60, 3e-2))
+    ]
     batch = make_batches("sine", {config_key("sine", c): c for c in configs})
     assert len(batch) == 1 and len(batch[0].keys) == 3
     together = run_batch(configs, torch.device("cpu"))
@@ -74,10 +76,16 @@ def test_batched_members_equal_runs_alone():
 
 def test_modular_recovers_more_with_true_projections_than_monolithic():
     """At small n, true projections beat a monolithic MLP (spec A §2 sanity reference)."""
-    common = dict(task=dict(layout="orthogonal", input_dim=16, n_modules=2, module_dim=2, n_train=250, n_test=500),
-                  train=dict(steps=400, batch_size=128, lr=3e-3, eval_every=400))
-    modular = run_batch([SineConfig.parse({**common, "model": {"kind": "modular"}, "projection_init": "true"})], torch.device("cpu"))
-    mono = run_batch([SineConfig.parse({**common, "model": {"kind": "monolithic", "hidden": [64, 64]}})], torch.device("cpu"))
+    common = dict(
+        task=dict(layout="orthogonal", input_dim=16, n_modules=2, module_dim=2, n_train=250, n_test=500),
+        train=dict(steps=400, batch_size=128, lr=3e-3, eval_every=400),
+    )
+    modular = run_batch(
+        [SineConfig.parse({**common, "model": {"kind": "modular"}, "projection_init": "true"})], torch.device("cpu")
+    )
+    mono = run_batch(
+        [SineConfig.parse({**common, "model": {"kind": "monolithic", "hidden": [64, 64]}})], torch.device("cpu")
+    )
     assert modular[0]["test_nmse"] < 0.5 * mono[0]["test_nmse"]
 
 
@@ -117,8 +125,12 @@ class StopAfterFirstBatch(LocalBackend):
 
 
 def test_ensemble_sweep_resumes_without_recomputing(tmp_path):
-    spec = SweepSpec(experiment="sine", name="resume", base=TINY,
-                     axes={"model.kind": ["modular", "moe"], "task.n_train": [20, 40], "seed": [0, 1]})
+    spec = SweepSpec(
+        experiment="sine",
+        name="resume",
+        base=TINY,
+        axes={"model.kind": ["modular", "moe"], "task.n_train": [20, 40], "seed": [0, 1]},
+    )
     with Store(tmp_path / "s.sqlite") as store:
         with pytest.raises(KeyboardInterrupt):
             run_sweep(spec, store, backend=StopAfterFirstBatch(), progress=False)
@@ -131,7 +143,10 @@ def test_ensemble_sweep_resumes_without_recomputing(tmp_path):
         table = store.table(spec.keys())
     assert table["key"].nunique() == 8
     kept = table[table["key"].isin(first["key"]) & (table["metric"] == "test_nmse")]
-    assert kept.sort_values("key")["value"].tolist() == first[first["metric"] == "test_nmse"].sort_values("key")["value"].tolist()
+    assert (
+        kept.sort_values("key")["value"].tolist()
+        == first[first["metric"] == "test_nmse"].sort_values("key")["value"].tolist()
+    )
 
 
 # --- kernel-rule initialisation (issue 10) ---
@@ -161,7 +176,10 @@ def test_kernel_rule_init_starts_training_at_the_found_projections():
 @pytest.mark.parametrize(
     "changes, words",
     [
-        (dict(projection_init="kernel_rule_per_module", kernel_rule=dict(variant="joint")), "kernel_rule.variant = 'joint'"),
+        (
+            dict(projection_init="kernel_rule_per_module", kernel_rule=dict(variant="joint")),
+            "kernel_rule.variant = 'joint'",
+        ),
         (dict(model=dict(kind="moe"), projection_init="kernel_rule"), "needs model.kind 'modular'"),
         (dict(projection_init="kernel_rule", kernel_rule=dict(steps=0)), "kernel_rule.steps"),
     ],
@@ -175,10 +193,15 @@ def test_bad_kernel_rule_configs(changes, words):
 # The spec's random layout (m = 8, K = 3, b = 1) at n = 500, two task draws; the default kernel rule
 # (joint, module kernel, the spec's search: 200 steps × batch 512 × 6 restarts). Measured: a search of
 # 100 steps × batch 256 missed a module in one of the two draws (overlap 0.87 after training).
-CLAIM = dict(task=dict(layout="random", input_dim=8, n_modules=3, module_dim=1, n_train=500, n_test=1000),
-             train=dict(steps=500, batch_size=128, lr=3e-3, eval_every=500))
-CLAIM_METHODS = {"monolithic": ({"kind": "monolithic", "hidden": [64, 64]}, "random"),
-                 "plain GD": ({"kind": "modular"}, "random"), "kernel rule": ({"kind": "modular"}, "kernel_rule")}
+CLAIM = dict(
+    task=dict(layout="random", input_dim=8, n_modules=3, module_dim=1, n_train=500, n_test=1000),
+    train=dict(steps=500, batch_size=128, lr=3e-3, eval_every=500),
+)
+CLAIM_METHODS = {
+    "monolithic": ({"kind": "monolithic", "hidden": [64, 64]}, "random"),
+    "plain GD": ({"kind": "modular"}, "random"),
+    "kernel rule": ({"kind": "modular"}, "kernel_rule"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -187,8 +210,10 @@ def claim_runs():
     torch.set_num_threads(1)
     out = {}
     for name, (model, init) in CLAIM_METHODS.items():
-        configs = [SineConfig.parse({**CLAIM, "model": model, "projection_init": init, "task": {**CLAIM["task"], "seed": t}})
-                   for t in (0, 1)]
+        configs = [
+            SineConfig.parse({**CLAIM, "model": model, "projection_init": init, "task": {**CLAIM["task"], "seed": t}})
+            for t in (0, 1)
+        ]
         out[name] = run_batch(configs, torch.device("cpu"))
     torch.set_num_threads(before)
     return out

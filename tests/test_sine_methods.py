@@ -19,16 +19,20 @@ def test_crossing_is_log_log_interpolated_and_nan_when_never_reached():
 
 
 def test_samples_needed_averages_each_seed_pairs_crossing():
-    rows = [{"task.input_dim": 4, "task.seed": t, "seed": 0, "task.n_train": n, "metric": "test_nmse", "value": v}
-            for t, curve in ((0, (1.0, 0.01)), (1, (1.0, 0.1)), (2, (1.0, 0.9)))
-            for n, v in zip((100, 10000), curve)]
+    rows = [
+        {"task.input_dim": 4, "task.seed": t, "seed": 0, "task.n_train": n, "metric": "test_nmse", "value": v}
+        for t, curve in ((0, (1.0, 0.01)), (1, (1.0, 0.1)), (2, (1.0, 0.9)))
+        for n, v in zip((100, 10000), curve)
+    ]
     out = samples_needed(pd.DataFrame(rows), "test_nmse", 0.1, "task.input_dim").iloc[0]
     assert (out["reached"], out["pairs"]) == (2, 3)
     assert math.isclose(out["mean"], (1000 + 10000) / 2)
 
 
 def test_every_method_is_a_valid_sine_sweep():
-    preset = dict(monolithic_hidden=[8], module_hidden=[4], n_test=10, steps=3, lr=1e-3, batch_size=8, kernel_rule=RULE_QUICK)
+    preset = dict(
+        monolithic_hidden=[8], module_hidden=[4], n_test=10, steps=3, lr=1e-3, batch_size=8, kernel_rule=RULE_QUICK
+    )
     for method, (kind, init) in METHODS.items():
         [cfg] = method_spec("t", method, {"input_dim": 4, "n_modules": 2}, preset, {"seed": [0]}).configs()
         assert isinstance(cfg, SineConfig) and cfg.model.kind == kind and cfg.projection_init == init

@@ -21,7 +21,11 @@ def test_matches_torch_optim_per_member_with_per_member_lr(kind, momentum):
         optimizer.step(params, {"w": g}, active)
     for i in range(2):
         w = start[i].clone().requires_grad_()
-        cls = torch.optim.Adam([w], lr=float(lr[i])) if kind == "adam" else torch.optim.SGD([w], lr=float(lr[i]), momentum=momentum)
+        cls = (
+            torch.optim.Adam([w], lr=float(lr[i]))
+            if kind == "adam"
+            else torch.optim.SGD([w], lr=float(lr[i]), momentum=momentum)
+        )
         for g in grads:
             w.grad = g[i].clone()
             cls.step()

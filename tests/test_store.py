@@ -9,7 +9,9 @@ from modlab.store import RunRecord, Store, flatten, tidy_table
 
 
 def _record(key="k1", status="done", **metrics):
-    return RunRecord(key, "probe", {"value": 1.0, "nested": {"a": 2}}, status, metrics or {"score": 1.5}, None, 0.1, "cpu")
+    return RunRecord(
+        key, "probe", {"value": 1.0, "nested": {"a": 2}}, status, metrics or {"score": 1.5}, None, 0.1, "cpu"
+    )
 
 
 def test_put_and_read_back(store):

@@ -93,8 +93,12 @@ def _table(path, spec_path):
 
 
 def test_sigkill_mid_sweep_then_rerun_equals_an_uninterrupted_run(tmp_path):
-    spec = {"experiment": "linear-rf", "name": "crash", "base": {"p": 150, "m": 4},
-            "axes": {"n": list(range(400, 1600, 40)), "seed": [0, 1, 2]}}
+    spec = {
+        "experiment": "linear-rf",
+        "name": "crash",
+        "base": {"p": 150, "m": 4},
+        "axes": {"n": list(range(400, 1600, 40)), "seed": [0, 1, 2]},
+    }
     spec_path = tmp_path / "spec.yaml"
     spec_path.write_text(yaml.safe_dump(spec))
     cmd = [sys.executable, "-m", "modlab.cli", "sweep", str(spec_path), "--no-progress", "--device", "cpu"]
@@ -147,7 +151,14 @@ def test_repeated_axis_values_are_one_run(store):
 
 
 def test_nested_defaults_leave_dependent_fields_to_the_experiments_validators():
-    (config,) = SweepSpec(experiment="sine", base={"model": {"kind": "modular"}, "projection_init": "kernel_rule_per_module",
-                                                   "kernel_rule": {"steps": 7}, "train": {"lr": 0.01}}).configs()
+    (config,) = SweepSpec(
+        experiment="sine",
+        base={
+            "model": {"kind": "modular"},
+            "projection_init": "kernel_rule_per_module",
+            "kernel_rule": {"steps": 7},
+            "train": {"lr": 0.01},
+        },
+    ).configs()
     assert config.kernel_rule.variant == "per_module" and config.kernel_rule.steps == 7
     assert config.train.steps == 1500

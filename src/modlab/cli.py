@@ -47,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("experiment", nargs="?", help="experiment name (see --list)")
     run.add_argument("--list", action="store_true", help="list the experiments")
     run.add_argument("--config", help="YAML/JSON file of config fields")
-    run.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="set a field (YAML value; dotted for nested)")
+    run.add_argument(
+        "--set", action="append", default=[], metavar="FIELD=VALUE", help="set a field (YAML value; dotted for nested)"
+    )
     run.add_argument("--show-config", action="store_true", help="print the full config and exit")
     run.add_argument("--retry-failed", action="store_true", help="rerun the run if it is stored as failed")
     _common(run)
@@ -88,14 +90,26 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _backend_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--backend", choices=("local", "ray"), default="local",
-                        help="where runs execute: this machine, or a Ray cluster (pip install 'modlab[ray]')")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="runs at once: local worker processes (default 1); with ray, the CPUs of the "
-                             "local Ray it starts (default: cores, at most 4), or with --ray-address the tasks in flight")
-    parser.add_argument("--ray-address", default=None, help="Ray cluster to join (e.g. 10.0.0.5:6379); default: start a local Ray")
+    parser.add_argument(
+        "--backend",
+        choices=("local", "ray"),
+        default="local",
+        help="where runs execute: this machine, or a Ray cluster (pip install 'modlab[ray]')",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="runs at once: local worker processes (default 1); with ray, the CPUs of the "
+        "local Ray it starts (default: cores, at most 4), or with --ray-address the tasks in flight",
+    )
+    parser.add_argument(
+        "--ray-address", default=None, help="Ray cluster to join (e.g. 10.0.0.5:6379); default: start a local Ray"
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    parser.add_argument("--data-dir", default=None, help="folder of real dataset files (CIFAR-10, MNIST); sets MODLAB_DATA")
+    parser.add_argument(
+        "--data-dir", default=None, help="folder of real dataset files (CIFAR-10, MNIST); sets MODLAB_DATA"
+    )
 
 
 def _use_data_dir(data_dir: str | None) -> None:
@@ -159,8 +173,14 @@ def cmd_run(args) -> int:
         return 0
     backend = _checked_runtime(args)
     with Store(args.store) as store:
-        run_sweep(spec, store, device=args.device, backend=backend, progress=not args.no_progress,
-                  retry_failed=args.retry_failed)
+        run_sweep(
+            spec,
+            store,
+            device=args.device,
+            backend=backend,
+            progress=not args.no_progress,
+            retry_failed=args.retry_failed,
+        )
         record = store.records(spec.keys())[0]
     if record.status == "failed":
         print(f"modlab: run {record.key} failed: {record.error}", file=sys.stderr)
@@ -176,8 +196,15 @@ def cmd_sweep(args) -> int:
     spec = SweepSpec.load(args.spec)
     backend = _checked_runtime(args)
     with Store(args.store) as store:
-        report = run_sweep(spec, store, retry_failed=args.retry_failed, on_error=args.on_error,
-                           device=args.device, backend=backend, progress=not args.no_progress)
+        report = run_sweep(
+            spec,
+            store,
+            retry_failed=args.retry_failed,
+            on_error=args.on_error,
+            device=args.device,
+            backend=backend,
+            progress=not args.no_progress,
+        )
     print(f"{report}; store: {args.store}")
     return 1 if report.failed else 0
 
@@ -191,8 +218,16 @@ def cmd_figure(args) -> int:
         return 0
     if not args.name:
         raise ConfigError("figure: name a figure (modlab figure --list shows them)")
-    paths = make_figure(args.name, args.preset, args.out, store_path=args.store, device=args.device,
-                        backend=_checked_runtime(args), progress=not args.no_progress, retry_failed=args.retry_failed)
+    paths = make_figure(
+        args.name,
+        args.preset,
+        args.out,
+        store_path=args.store,
+        device=args.device,
+        backend=_checked_runtime(args),
+        progress=not args.no_progress,
+        retry_failed=args.retry_failed,
+    )
     for path in paths.values():
         print(path)
     return 0
@@ -210,8 +245,10 @@ def cmd_results(args) -> int:
     with Store(args.store) as store:
         if args.failed:
             failed = store.records(keys, status="failed")
-            table = pd.DataFrame([{"key": r.key, "experiment": r.experiment, "error": r.error} for r in failed],
-                                 columns=["key", "experiment", "error"])
+            table = pd.DataFrame(
+                [{"key": r.key, "experiment": r.experiment, "error": r.error} for r in failed],
+                columns=["key", "experiment", "error"],
+            )
         else:
             table = store.table(keys)
         if args.provenance and len(table):

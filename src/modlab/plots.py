@@ -38,8 +38,20 @@ def sim_markers(ax, x, mean, err, color, label=None, marker="o", hollow=None, **
     hollow = np.zeros(x.shape, bool) if hollow is None else np.asarray(hollow, bool)
     for mask, face in ((~hollow, color), (hollow, "white")):
         if mask.any():
-            ax.errorbar(x[mask], mean[mask], yerr=err[mask], fmt=marker, color=color, mfc=face, ms=5,
-                        capsize=2, lw=1, label=label if face == color or not (~hollow).any() else None, zorder=3, **kw)
+            ax.errorbar(
+                x[mask],
+                mean[mask],
+                yerr=err[mask],
+                fmt=marker,
+                color=color,
+                mfc=face,
+                ms=5,
+                capsize=2,
+                lw=1,
+                label=label if face == color or not (~hollow).any() else None,
+                zorder=3,
+                **kw,
+            )
 
 
 def mean_se(table: pd.DataFrame, by: list[str], metric: str) -> pd.DataFrame:

@@ -106,9 +106,18 @@ class Store:
     def put(self, record: RunRecord) -> None:
         """Commit one finished run (a later ``done`` replaces an earlier ``failed``)."""
         row = (
-            record.key, record.experiment, json.dumps(record.config, sort_keys=True), record.status,
-            json.dumps(record.metrics), record.error, record.seconds, record.device,
-            modlab.__version__, torch.__version__, platform.node(), time.time(),
+            record.key,
+            record.experiment,
+            json.dumps(record.config, sort_keys=True),
+            record.status,
+            json.dumps(record.metrics),
+            record.error,
+            record.seconds,
+            record.device,
+            modlab.__version__,
+            torch.__version__,
+            platform.node(),
+            time.time(),
         )
         with self._transaction():
             current = self._db.execute("SELECT status FROM runs WHERE key = ?", (record.key,)).fetchone()
@@ -134,7 +143,10 @@ class Store:
         """The stored runs (all, or those with the given keys), in key order of ``keys``."""
         query = "SELECT key, experiment, config, status, metrics, error, seconds, device FROM runs"
         rows = self._db.execute(query + (" WHERE status = ?" if status else ""), (status,) if status else ())
-        by_key = {r[0]: RunRecord(r[0], r[1], json.loads(r[2]), r[3], json.loads(r[4] or "{}"), r[5], r[6], r[7]) for r in rows}
+        by_key = {
+            r[0]: RunRecord(r[0], r[1], json.loads(r[2]), r[3], json.loads(r[4] or "{}"), r[5], r[6], r[7])
+            for r in rows
+        }
         if keys is None:
             return list(by_key.values())
         return [by_key[k] for k in dict.fromkeys(keys) if k in by_key]
@@ -147,7 +159,9 @@ class Store:
     def provenance_table(self, keys: Iterable[str] | None = None) -> pd.DataFrame:
         """One row per stored run of ``keys`` (all runs if None): key, modlab and torch versions,
         device, host, finish time."""
-        keys = [row[0] for row in self._db.execute("SELECT key FROM runs")] if keys is None else list(dict.fromkeys(keys))
+        keys = (
+            [row[0] for row in self._db.execute("SELECT key FROM runs")] if keys is None else list(dict.fromkeys(keys))
+        )
         order = {key: i for i, key in enumerate(keys)}
         rows = sorted(self._select_by_key(", ".join(PROVENANCE), keys), key=lambda row: order[row[0]])
         return pd.DataFrame(rows, columns=["key", *PROVENANCE])

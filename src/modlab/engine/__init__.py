@@ -4,4 +4,15 @@ from modlab.engine.backends import Backend, LocalBackend, Lost, RayBackend, make
 from modlab.engine.device import resolve_device
 from modlab.engine.sweep import SweepReport, SweepSpec, SweepStopped, run_sweep
 
-__all__ = ["Backend", "LocalBackend", "Lost", "RayBackend", "make_backend", "SweepReport", "SweepSpec", "SweepStopped", "resolve_device", "run_sweep"]
+__all__ = [
+    "Backend",
+    "LocalBackend",
+    "Lost",
+    "RayBackend",
+    "make_backend",
+    "SweepReport",
+    "SweepSpec",
+    "SweepStopped",
+    "resolve_device",
+    "run_sweep",
+]

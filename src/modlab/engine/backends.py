@@ -85,7 +85,9 @@ class LocalBackend:
             for item in items:
                 yield fn(item, device)
         elif items:  # even one item goes to a worker, so its bits never depend on how many there are
-            pool = _WorkerPool(fn, device, min(self.workers, len(items)), threads_per_worker(self.workers), self.retries)
+            pool = _WorkerPool(
+                fn, device, min(self.workers, len(items)), threads_per_worker(self.workers), self.retries
+            )
             yield from pool.map(items)
 
 
@@ -139,7 +141,9 @@ class _WorkerPool:
                             todo.appendleft(lost)
                         else:
                             code = worker.process.exitcode
-                            yield Lost(items[lost], f"worker process died (exit code {code}) on all {deaths[lost]} attempts")
+                            yield Lost(
+                                items[lost], f"worker process died (exit code {code}) on all {deaths[lost]} attempts"
+                            )
         finally:
             _stop(workers)
 
@@ -244,7 +248,9 @@ class RayBackend:
     def map(self, fn, items, device):
         ray = _connect_ray(self.address, self.workers)
         gpus = 1 if device.startswith("cuda") or (device == "auto" and ray.cluster_resources().get("GPU", 0) > 0) else 0
-        task = ray.remote(_call_with_threads).options(num_cpus=RAY_CPUS_PER_TASK, num_gpus=gpus, max_retries=self.retries)
+        task = ray.remote(_call_with_threads).options(
+            num_cpus=RAY_CPUS_PER_TASK, num_gpus=gpus, max_retries=self.retries
+        )
         todo = deque(items)
         pending: dict[Any, Any] = {}
         while todo or pending:
@@ -283,8 +289,10 @@ def _connect_ray(address: str | None, workers: int | None):
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         if address is None:
             raise ModlabError(f"cannot start a local Ray: {reason}") from None
-        raise ModlabError(f"cannot join Ray at {address}: {reason} (a cluster with token authentication, the default "
-                          "since Ray 2.59, needs RAY_AUTH_MODE=token and its token here)") from None
+        raise ModlabError(
+            f"cannot join Ray at {address}: {reason} (a cluster with token authentication, the default "
+            "since Ray 2.59, needs RAY_AUTH_MODE=token and its token here)"
+        ) from None
     return ray
 
 
@@ -296,4 +304,6 @@ def _check_reachable(address: str) -> None:
     try:
         socket.create_connection((host, int(port)), timeout=RAY_CONNECT_TIMEOUT_S).close()
     except OSError as err:
-        raise ModlabError(f"cannot reach Ray at {address}: {err.strerror or err} (start it with `ray start --head`)") from None
+        raise ModlabError(
+            f"cannot reach Ray at {address}: {err.strerror or err} (start it with `ray start --head`)"
+        ) from None

@@ -112,7 +112,9 @@ def train_ensemble(
     """
     count = len(models)
     if not (len(x_train) == len(y_train) == len(generators) == count) or count == 0:
-        raise ValueError(f"{count} models, {len(x_train)} x, {len(y_train)} y, {len(generators)} generators: need equal, ≥ 1")
+        raise ValueError(
+            f"{count} models, {len(x_train)} x, {len(y_train)} y, {len(generators)} generators: need equal, ≥ 1"
+        )
     device = torch.device(device)
     fit, val = split_validation(x_train, y_train, settings.val_fraction)
     data = {"train": fit, **({"val": val} if val else {}), **(eval_sets or {})}
@@ -133,7 +135,9 @@ def resolve_method(model: nn.Module, method: Method) -> str:
     return method
 
 
-def ensemble_forward(template: nn.Module, params: dict[str, torch.Tensor], x: torch.Tensor, method: Method = "auto") -> torch.Tensor:
+def ensemble_forward(
+    template: nn.Module, params: dict[str, torch.Tensor], x: torch.Tensor, method: Method = "auto"
+) -> torch.Tensor:
     """Stacked params (S, …), x (S, n, ...) → (S, n, out) by the hand-batched or the vmap path."""
     if resolve_method(template, method) == "batched":
         return template.stacked_forward(params, x)
@@ -177,6 +181,7 @@ def pad_members(xs: Sequence[torch.Tensor], ys: Sequence[torch.Tensor], device: 
 
 def gather_batch(data: Padded, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Rows ``indices`` (S, B) of each member: x (S, B, ...), y (S, B, ...)."""
+
     def take(t: torch.Tensor) -> torch.Tensor:
         return torch.take_along_dim(t, indices.view(*indices.shape, *([1] * (t.dim() - 2))), dim=1)
 
@@ -246,7 +251,9 @@ class _LoopRunner:
 
     @torch.no_grad()
     def losses(self, data: Padded) -> torch.Tensor:
-        return torch.stack([self.loss(m(data.x[i, :n]), data.y[i, :n]).mean() for i, (m, n) in enumerate(zip(self.models, data.sizes))])
+        return torch.stack(
+            [self.loss(m(data.x[i, :n]), data.y[i, :n]).mean() for i, (m, n) in enumerate(zip(self.models, data.sizes))]
+        )
 
     @property
     def params(self) -> dict[str, torch.Tensor]:
@@ -261,7 +268,12 @@ class _LoopRunner:
 
 
 def _run(
-    trainer, padded: dict[str, Padded], schedule: BatchSchedule, settings: TrainSettings, loss: LossFn, probes: dict[str, Probe]
+    trainer,
+    padded: dict[str, Padded],
+    schedule: BatchSchedule,
+    settings: TrainSettings,
+    loss: LossFn,
+    probes: dict[str, Probe],
 ) -> EnsembleResult:
     """The shared training loop: schedule → step → periodic evaluation and early stopping."""
     fit = padded["train"]
@@ -289,7 +301,10 @@ def _run(
             improved = active & (val < best_loss)
             best_loss.copy_(torch.where(improved, val, best_loss))
             now_params = trainer.snapshot()
-            best_params = {k: torch.where(improved.view(-1, *([1] * (v.dim() - 1))), now_params[k], v) for k, v in best_params.items()}
+            best_params = {
+                k: torch.where(improved.view(-1, *([1] * (v.dim() - 1))), now_params[k], v)
+                for k, v in best_params.items()
+            }
             waited.copy_(torch.where(improved, 0, waited + active.long()))
             if settings.patience:
                 stopping = active & (waited >= settings.patience)
@@ -312,5 +327,9 @@ def _run(
     if "val" in padded:
         trainer.load(best_params)
     return EnsembleResult(
-        trainer.template, trainer.snapshot(), {k: torch.stack(v, 1).cpu() for k, v in curves.items()}, eval_steps, stopped_at
+        trainer.template,
+        trainer.snapshot(),
+        {k: torch.stack(v, 1).cpu() for k, v in curves.items()},
+        eval_steps,
+        stopped_at,
     )

@@ -198,15 +198,25 @@ def run_batch_safely(batch: Batch, device: str) -> list[RunRecord]:
         if len(configs) == 1:
             outputs = [err]
         else:
-            return [r for key, cfg in zip(batch.keys, batch.configs) for r in run_batch_safely(Batch(batch.experiment, (key,), (cfg,)), device)]
+            return [
+                r
+                for key, cfg in zip(batch.keys, batch.configs)
+                for r in run_batch_safely(Batch(batch.experiment, (key,), (cfg,)), device)
+            ]
     seconds = (time.perf_counter() - start) / len(configs)
-    return [_record(batch.experiment, key, cfg, out, seconds, str(torch_device)) for key, cfg, out in zip(batch.keys, batch.configs, outputs)]
+    return [
+        _record(batch.experiment, key, cfg, out, seconds, str(torch_device))
+        for key, cfg, out in zip(batch.keys, batch.configs, outputs)
+    ]
 
 
 def lost_records(lost: Lost, device: str) -> list[RunRecord]:
     """A batch whose worker died on every attempt: each of its runs is recorded failed."""
     batch: Batch = lost.item
-    return [RunRecord(key, batch.experiment, cfg, "failed", {}, lost.reason, 0.0, device) for key, cfg in zip(batch.keys, batch.configs)]
+    return [
+        RunRecord(key, batch.experiment, cfg, "failed", {}, lost.reason, 0.0, device)
+        for key, cfg in zip(batch.keys, batch.configs)
+    ]
 
 
 def _record(experiment: str, key: str, config: dict, output: Any, seconds: float, device: str) -> RunRecord:
@@ -215,7 +225,9 @@ def _record(experiment: str, key: str, config: dict, output: Any, seconds: float
         return RunRecord(key, experiment, config, "failed", {}, error, seconds, device)
     bad = [name for name, value in output.items() if _has_nan(value)]
     if bad:
-        return RunRecord(key, experiment, config, "failed", output, f"NaN in metric(s): {', '.join(bad)}", seconds, device)
+        return RunRecord(
+            key, experiment, config, "failed", output, f"NaN in metric(s): {', '.join(bad)}", seconds, device
+        )
     return RunRecord(key, experiment, config, "done", output, None, seconds, device)
 
 

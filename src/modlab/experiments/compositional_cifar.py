@@ -85,7 +85,9 @@ class CompositionalCifarConfig(Config):
     @model_validator(mode="after")
     def _check(self) -> "CompositionalCifarConfig":
         if not self.hidden or min(self.hidden) < 1 or not self.module_hidden or min(self.module_hidden) < 1:
-            raise ValueError(f"hidden = {self.hidden}, module_hidden = {self.module_hidden}: one or more widths, each ≥ 1")
+            raise ValueError(
+                f"hidden = {self.hidden}, module_hidden = {self.module_hidden}: one or more widths, each ≥ 1"
+            )
         return self
 
     @property
@@ -120,8 +122,16 @@ def network_kind(cfg: CompositionalCifarConfig) -> str:
 
 def build_data(cfg: CompositionalCifarConfig) -> CompositionalImages:
     train, test = load_images(cfg.source, "train"), load_images(cfg.source, "test")
-    return make_compositional_images(train, test, cfg.n_slots, cfg.n_train, cfg.n_test, cfg.holdout_modulus,
-                                     cfg.noise_std, stream(cfg, f"data/{cfg.n_slots}/{cfg.n_train}/{cfg.n_test}"))
+    return make_compositional_images(
+        train,
+        test,
+        cfg.n_slots,
+        cfg.n_train,
+        cfg.n_test,
+        cfg.holdout_modulus,
+        cfg.noise_std,
+        stream(cfg, f"data/{cfg.n_slots}/{cfg.n_train}/{cfg.n_test}"),
+    )
 
 
 def build_model(cfg: CompositionalCifarConfig, input_dim: int) -> nn.Module:
@@ -144,8 +154,9 @@ def scalar_kernel_layers(blocks: Sequence[nn.Module], probe: torch.Tensor) -> li
     return [*layers[:-1], (torch.einsum("o,koh->kh", probe, weight).unsqueeze(1), (bias @ probe).unsqueeze(1))]
 
 
-def kernel_rule_projections(cfg: CompositionalCifarConfig, data: CompositionalImages, model: ModularMLP,
-                            device: torch.device) -> torch.Tensor:
+def kernel_rule_projections(
+    cfg: CompositionalCifarConfig, data: CompositionalImages, model: ModularMLP, device: torch.device
+) -> torch.Tensor:
     """Projections (K̂, D, b̂) found by the configured kernel-rule variant on the run's training set."""
     out_dim = N_CLASSES * cfg.n_slots
     probe = torch.randn(out_dim, generator=stream(cfg, "probe"))
@@ -153,8 +164,15 @@ def kernel_rule_projections(cfg: CompositionalCifarConfig, data: CompositionalIm
     targets = F.one_hot(data.train_y, N_CLASSES).flatten(1).float() - 1.0 / N_CLASSES
     layers = [(w.to(device), b.to(device)) for w, b in scalar_kernel_layers(model.blocks, probe)]
     generators = [stream(cfg, f"kernel-rule/{i}") for i in range(cfg.kernel_rule.n_descents(cfg.modules))]
-    result = find_projections(data.train_x.to(device), (targets @ probe).to(device), cfg.kernel_rule,
-                              cfg.modules, cfg.module_dim, generators, layers)
+    result = find_projections(
+        data.train_x.to(device),
+        (targets @ probe).to(device),
+        cfg.kernel_rule,
+        cfg.modules,
+        cfg.module_dim,
+        generators,
+        layers,
+    )
     return result.projections.cpu()
 
 
@@ -183,8 +201,13 @@ def run_batch(configs: Sequence[CompositionalCifarConfig], device: torch.device)
                 with torch.no_grad():
                     m.projections.copy_(found)
             starts[i] = m.projections.detach().clone()
-    settings = TrainSettings(optimizer=cfg.optimizer, lr=cfg.lr, steps=cfg.steps, batch_size=cfg.batch_size,
-                             eval_every=max(1, cfg.steps // min(cfg.epochs * EVALS_PER_EPOCH, MAX_EVALS)))
+    settings = TrainSettings(
+        optimizer=cfg.optimizer,
+        lr=cfg.lr,
+        steps=cfg.steps,
+        batch_size=cfg.batch_size,
+        eval_every=max(1, cfg.steps // min(cfg.epochs * EVALS_PER_EPOCH, MAX_EVALS)),
+    )
     unseen = pad_members([d.unseen_x for d in datasets], [d.unseen_y for d in datasets], device)
     template = copy.deepcopy(models[0]).to("meta")
 
@@ -192,9 +215,16 @@ def run_batch(configs: Sequence[CompositionalCifarConfig], device: torch.device)
         with torch.no_grad():
             return slot_accuracy(ensemble_forward(template, params, unseen.x), unseen.y)
 
-    result = train_ensemble(models, [d.train_x for d in datasets], [d.train_y for d in datasets], settings,
-                            [stream(c, f"order/{network_kind(c)}") for c in configs], loss=slot_loss, device=device,
-                            probes={"unseen_accuracy": unseen_probe})
+    result = train_ensemble(
+        models,
+        [d.train_x for d in datasets],
+        [d.train_y for d in datasets],
+        settings,
+        [stream(c, f"order/{network_kind(c)}") for c in configs],
+        loss=slot_loss,
+        device=device,
+        probes={"unseen_accuracy": unseen_probe},
+    )
     epochs_at = [s * cfg.epochs / cfg.steps for s in result.eval_steps]
     metrics: list[Metrics] = [{"curve_epochs": epochs_at} for _ in configs]
     for name in ("train", "seen", "unseen", "noisy"):
@@ -224,5 +254,15 @@ EXPERIMENT = register(
     )
 )
 
-__all__ = ["CompositionalCifarConfig", "METHODS", "build_data", "build_model", "config_for", "run_batch",
-           "scalar_kernel_layers", "slot_accuracy", "slot_loss", "EXPERIMENT"]
+__all__ = [
+    "CompositionalCifarConfig",
+    "METHODS",
+    "build_data",
+    "build_model",
+    "config_for",
+    "run_batch",
+    "scalar_kernel_layers",
+    "slot_accuracy",
+    "slot_loss",
+    "EXPERIMENT",
+]

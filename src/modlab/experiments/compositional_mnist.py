@@ -28,8 +28,12 @@ from modlab.seeding import named_generator
 from modlab.tasks.cmnist import CompositionalDigits, make_compositional_digits
 from modlab.tasks.image_data import load_images
 
-CURVES = ("train_compositional_error", "train_non_compositional_error",
-          "test_compositional_error", "test_non_compositional_error")
+CURVES = (
+    "train_compositional_error",
+    "train_non_compositional_error",
+    "test_compositional_error",
+    "test_non_compositional_error",
+)
 
 
 class CMNISTConfig(Config):
@@ -46,7 +50,9 @@ class CMNISTConfig(Config):
     batch_size: int = Field(16, ge=1)
     epochs: int = Field(300, ge=1)
     init_std: float = Field(0.01, gt=0)
-    max_train_images: int | None = Field(None, ge=1, description="use the first images of the training split (all: None)")
+    max_train_images: int | None = Field(
+        None, ge=1, description="use the first images of the training split (all: None)"
+    )
     max_test_images: int | None = Field(9999, ge=1, description="paper: test images [0:9999]")
     eval_points: int = Field(1028, ge=1)
     seed: int = Field(0, ge=0, le=MAX_SEED)
@@ -86,17 +92,28 @@ def stream(cfg: CMNISTConfig, purpose: str) -> torch.Generator:
     return named_generator(config_key("b-cmnist", cfg), purpose)
 
 
-def train_members(configs: Sequence[CMNISTConfig], data: CompositionalDigits, device: torch.device,
-                  method: Method = "vmap") -> list[Metrics]:
+def train_members(
+    configs: Sequence[CMNISTConfig], data: CompositionalDigits, device: torch.device, method: Method = "vmap"
+) -> list[Metrics]:
     """Train the configs (differing only in ``seed``) as one ensemble on the same composites.
     ``method``: ``vmap`` (one batched computation) or ``loop`` (the per-model reference)."""
     cfg = configs[0]
     models = [build_model(c, data, stream(c, "init")) for c in configs]
-    probes_at = [{split: torch.randperm(len(x), generator=stream(c, f"probe/{split}"))[: cfg.eval_points]
-                  for split, x in (("train", data.train_x), ("test", data.test_x))} for c in configs]
-    sets = {split: pad_members([getattr(data, f"{split}_x")[p[split]] for p in probes_at],
-                               [getattr(data, f"{split}_y")[p[split]] for p in probes_at], device)
-            for split in ("train", "test")}
+    probes_at = [
+        {
+            split: torch.randperm(len(x), generator=stream(c, f"probe/{split}"))[: cfg.eval_points]
+            for split, x in (("train", data.train_x), ("test", data.test_x))
+        }
+        for c in configs
+    ]
+    sets = {
+        split: pad_members(
+            [getattr(data, f"{split}_x")[p[split]] for p in probes_at],
+            [getattr(data, f"{split}_y")[p[split]] for p in probes_at],
+            device,
+        )
+        for split in ("train", "test")
+    }
     template = copy.deepcopy(models[0]).to("meta")
 
     def probe(split: str, part: slice, norm: float):
@@ -105,17 +122,34 @@ def train_members(configs: Sequence[CMNISTConfig], data: CompositionalDigits, de
                 pred = ensemble_forward(template, params, sets[split].x, "vmap")
                 sq = ((pred - sets[split].y)[..., part] ** 2).sum(-1)
                 return (sq * sets[split].weights).sum(-1) / norm
+
         return measure
 
     systematic, rest = slice(0, data.n_systematic), slice(data.n_systematic, None)
-    probes = {f"{split}_{name}_error": probe(split, part, norm) for split in ("train", "test")
-              for name, part, norm in (("compositional", systematic, cfg.n_slots), ("non_compositional", rest, cfg.scale**2))}
+    probes = {
+        f"{split}_{name}_error": probe(split, part, norm)
+        for split in ("train", "test")
+        for name, part, norm in (("compositional", systematic, cfg.n_slots), ("non_compositional", rest, cfg.scale**2))
+    }
     steps_per_epoch = math.ceil(len(data.train_x) / cfg.batch_size)
-    settings = TrainSettings(optimizer=cfg.optimizer, lr=cfg.lr, steps=cfg.epochs * steps_per_epoch,
-                             batch_size=cfg.batch_size, eval_every=steps_per_epoch)
-    result = train_ensemble(models, [data.train_x] * len(configs), [data.train_y] * len(configs), settings,
-                            [stream(c, "order") for c in configs], loss=squared_error, method=method,
-                            device=device, probes=probes)
+    settings = TrainSettings(
+        optimizer=cfg.optimizer,
+        lr=cfg.lr,
+        steps=cfg.epochs * steps_per_epoch,
+        batch_size=cfg.batch_size,
+        eval_every=steps_per_epoch,
+    )
+    result = train_ensemble(
+        models,
+        [data.train_x] * len(configs),
+        [data.train_y] * len(configs),
+        settings,
+        [stream(c, "order") for c in configs],
+        loss=squared_error,
+        method=method,
+        device=device,
+        probes=probes,
+    )
     metrics: list[Metrics] = []
     for i in range(len(configs)):
         curves = {name: result.curves[name][i].tolist() for name in CURVES}

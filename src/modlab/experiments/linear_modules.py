@@ -32,13 +32,32 @@ from pydantic import Field, model_validator
 
 from modlab.config import MAX_SEED, Config
 from modlab.experiments.registry import Experiment, Metrics, register
-from modlab.models.linear import Architecture, LinearModule, ModularLinear, aligned_weights, layer_dims, module_layout, random_weights
+from modlab.models.linear import (
+    Architecture,
+    LinearModule,
+    ModularLinear,
+    aligned_weights,
+    layer_dims,
+    module_layout,
+    random_weights,
+)
 from modlab.rules.gradient_flow import Moments, train
 from modlab.rules.hebbian import local_terms
 from modlab.tasks.dataset_space import DatasetSpace, DatasetSpaceConfig, make_dataset
 from modlab.theory import (
-    QUADRANTS, Point, crossing_time, effective_u0, group_of, loss_theory, mode_basis, module_points, modes, quadrant_norms, quadrant_norms_theory,
-    systematicity, trajectory,
+    QUADRANTS,
+    Point,
+    crossing_time,
+    effective_u0,
+    group_of,
+    loss_theory,
+    mode_basis,
+    module_points,
+    modes,
+    quadrant_norms,
+    quadrant_norms_theory,
+    systematicity,
+    trajectory,
 )
 
 MAX_RECORDED = 2_000_000  # members × recorded epochs × measurements kept in memory per batch
@@ -72,9 +91,14 @@ class LinearModulesConfig(Config):
         if self.record_every > self.epochs:
             raise ValueError(f"record_every = {self.record_every}: at most epochs = {self.epochs}")
         if self.init == "aligned" and self.depth > 1:
-            needed = max(sum(m.multiplicity for m in modes(q)) for q in module_points(self.architecture, point_of(self.task)).values())
+            needed = max(
+                sum(m.multiplicity for m in modes(q))
+                for q in module_points(self.architecture, point_of(self.task)).values()
+            )
             if needed > self.hidden:
-                raise ValueError(f"hidden = {self.hidden}: the aligned init needs at least {needed} (one unit per mode direction)")
+                raise ValueError(
+                    f"hidden = {self.hidden}: the aligned init needs at least {needed} (one unit per mode direction)"
+                )
         return self
 
     @property
@@ -122,15 +146,29 @@ def mode_probes(cfg: LinearModulesConfig, data: DatasetSpace, moments: Moments) 
         groups = group_of(s, points[role])
         for index, mode in enumerate(modes(points[role])):
             pick = groups == index
-            probes.append(ModeProbe(role, mode.name, mode.s, mode.d, rows, cols,
-                                    torch.as_tensor(u[:, pick]), torch.as_tensor(v[:, pick])))
+            probes.append(
+                ModeProbe(
+                    role,
+                    mode.name,
+                    mode.s,
+                    mode.d,
+                    rows,
+                    cols,
+                    torch.as_tensor(u[:, pick]),
+                    torch.as_tensor(v[:, pick]),
+                )
+            )
     return probes
 
 
-def build_network(cfg: LinearModulesConfig, data: DatasetSpace, moments: Moments, generators: list[torch.Generator]) -> ModularLinear:
+def build_network(
+    cfg: LinearModulesConfig, data: DatasetSpace, moments: Moments, generators: list[torch.Generator]
+) -> ModularLinear:
     """The architecture's modules with their initial weights (one generator per member)."""
     parts = {}
-    for role, (rows, cols) in module_layout(cfg.architecture, data.omega_x, data.gamma_x, data.omega_y, data.gamma_y).items():
+    for role, (rows, cols) in module_layout(
+        cfg.architecture, data.omega_x, data.gamma_x, data.omega_y, data.gamma_y
+    ).items():
         dims = layer_dims(len(cols), len(rows), cfg.depth, cfg.hidden)
         if cfg.init == "random":
             weights = random_weights(dims, cfg.init_scale, generators)
@@ -147,7 +185,9 @@ def _loss(total: torch.Tensor, x: torch.Tensor, y: torch.Tensor, rows: torch.Ten
     return residual.sum(1).mean(-1)
 
 
-def simulate(configs: Sequence[LinearModulesConfig], device: torch.device) -> tuple[dict[str, np.ndarray], list[ModeProbe]]:
+def simulate(
+    configs: Sequence[LinearModulesConfig], device: torch.device
+) -> tuple[dict[str, np.ndarray], list[ModeProbe]]:
     """Train all members (configs differing only in ``seed``) as one batch.
 
     Returns the recorded curves, name → (R, S) array, and the mode probes used. Curves that do not
@@ -159,13 +199,25 @@ def simulate(configs: Sequence[LinearModulesConfig], device: torch.device) -> tu
     train_x, train_y = data.x[:, data.train], data.y[:, data.train]
     moments = Moments.of(train_x, train_y)
     probes = mode_probes(cfg, data, moments) if cfg.theory_applies else []
-    network = build_network(cfg, data, moments, [torch.Generator().manual_seed(run_seed(c)) for c in configs]).to(device)
+    network = build_network(cfg, data, moments, [torch.Generator().manual_seed(run_seed(c)) for c in configs]).to(
+        device
+    )
     observe, names = _observer(data, probes, device)
     recorded = len(configs) * (cfg.epochs // cfg.record_every + 1) * len(names)
     if recorded > MAX_RECORDED:
-        raise ValueError(f"{recorded} recorded values: raise record_every or run fewer seeds per batch (at most {MAX_RECORDED})")
+        raise ValueError(
+            f"{recorded} recorded values: raise record_every or run fewer seeds per batch (at most {MAX_RECORDED})"
+        )
     with _few_threads(device):
-        curves = train(network, moments.to(device), 1 / time_constant(cfg), cfg.epochs, observe, cfg.record_every, local_terms(cfg.gamma, cfg.nu))
+        curves = train(
+            network,
+            moments.to(device),
+            1 / time_constant(cfg),
+            cfg.epochs,
+            observe,
+            cfg.record_every,
+            local_terms(cfg.gamma, cfg.nu),
+        )
     curves = curves.cpu().numpy()
     return {name: curves[:, :, i] for i, name in enumerate(names)}, probes
 
@@ -176,7 +228,9 @@ def _observer(data: DatasetSpace, probes: list[ModeProbe], device: torch.device)
     x_train, y_train = on["x"][:, on["train"]], on["y"][:, on["train"]]
     x_test, y_test = on["x"][:, on["test"]], on["y"][:, on["test"]]
     every_row = torch.arange(data.y.shape[0], device=device)
-    probes = [ModeProbe(p.module, p.mode, p.s, p.d, *(t.to(device) for t in (p.rows, p.cols, p.u, p.v))) for p in probes]
+    probes = [
+        ModeProbe(p.module, p.mode, p.s, p.d, *(t.to(device) for t in (p.rows, p.cols, p.u, p.v))) for p in probes
+    ]
     has_test, has_systematic = len(data.test) > 0, len(data.omega_y) > 0
     losses = {"loss": every_row, "loss_comp": on["omega_y"], "loss_noncomp": on["gamma_y"]}
     losses = {name: rows for name, rows in losses.items() if len(rows)}
@@ -236,7 +290,9 @@ def effective_starts(cfg: LinearModulesConfig, probe: ModeProbe, simulated: np.n
         level = min(fixed / 2, curve.max())
         if level > 0:
             reached = crossing_time(t, _logit(curve, fixed), _logit(level, fixed))
-            starts[member] = curve[0] if reached == 0 else effective_u0(probe.s, probe.d, reached, tau, cfg.depth, level)
+            starts[member] = (
+                curve[0] if reached == 0 else effective_u0(probe.s, probe.d, reached, tau, cfg.depth, level)
+            )
     return starts
 
 
@@ -250,7 +306,9 @@ def _logit(u, fixed: float):
 def mode_theory(cfg: LinearModulesConfig, probe: ModeProbe, simulated: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Effective starts (S,) and theory curves (S, R) for one mode's simulated curves (R, S)."""
     starts = effective_starts(cfg, probe, simulated)
-    return starts, trajectory(probe.s, probe.d, np.where(np.isfinite(starts), starts, 1.0), epochs_axis(cfg), time_constant(cfg), cfg.depth)
+    return starts, trajectory(
+        probe.s, probe.d, np.where(np.isfinite(starts), starts, 1.0), epochs_axis(cfg), time_constant(cfg), cfg.depth
+    )
 
 
 def theory_curves(cfg: LinearModulesConfig, strengths: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -270,7 +328,9 @@ def theory_curves(cfg: LinearModulesConfig, strengths: dict[str, np.ndarray]) ->
 def run_batch(configs: Sequence[LinearModulesConfig], device: torch.device) -> list[Metrics]:
     cfg = configs[0]
     curves, probes = simulate(configs, device)
-    per_member: list[Metrics] = [{name: values[:, m].tolist() for name, values in curves.items()} for m in range(len(configs))]
+    per_member: list[Metrics] = [
+        {name: values[:, m].tolist() for name, values in curves.items()} for m in range(len(configs))
+    ]
     if probes:
         for member, extra in enumerate(_theory_metrics(cfg, probes, curves)):
             per_member[member].update(extra)
@@ -287,15 +347,25 @@ def _theory_metrics(cfg: LinearModulesConfig, probes: list[ModeProbe], curves: d
         starts, theory[p.key] = mode_theory(cfg, p, curves[f"u_{p.key}"])
         errors = np.abs(curves[f"u_{p.key}"].T - theory[p.key]).max(axis=1) / (p.s / p.d)
         for member in np.flatnonzero(np.isfinite(starts)):
-            metrics[member].update({f"u0_{p.key}": float(starts[member]), f"theory_u_{p.key}": theory[p.key][member].tolist(),
-                                    f"rel_error_{p.key}": float(errors[member])})
+            metrics[member].update(
+                {
+                    f"u0_{p.key}": float(starts[member]),
+                    f"theory_u_{p.key}": theory[p.key][member].tolist(),
+                    f"rel_error_{p.key}": float(errors[member]),
+                }
+            )
     summary = theory_curves(cfg, theory)
     n_steps = len(epochs_axis(cfg))
     for member, out in enumerate(metrics):
         errors = [v for k, v in out.items() if k.startswith("rel_error_")]
         if len(errors) == len(probes):
             out["max_rel_error"] = max(errors)
-            out.update({f"theory_{name}": np.broadcast_to(curve, (n_members, n_steps))[member].tolist() for name, curve in summary.items()})
+            out.update(
+                {
+                    f"theory_{name}": np.broadcast_to(curve, (n_members, n_steps))[member].tolist()
+                    for name, curve in summary.items()
+                }
+            )
     return metrics
 
 
@@ -309,4 +379,12 @@ EXPERIMENT = register(
     )
 )
 
-__all__ = ["LinearModulesConfig", "simulate", "mode_theory", "effective_starts", "theory_curves", "epochs_axis", "EXPERIMENT"]
+__all__ = [
+    "LinearModulesConfig",
+    "simulate",
+    "mode_theory",
+    "effective_starts",
+    "theory_curves",
+    "epochs_axis",
+    "EXPERIMENT",
+]

@@ -65,9 +65,17 @@ class LinearRFConfig(Config):
 def theory_losses(cfg: LinearRFConfig) -> dict[str, float]:
     """The closed-form prediction for one config."""
     out = rf_losses(
-        cfg.n, cfg.p, cfg.m, spectrum=cfg.spectrum, architecture=cfg.architecture,
-        n_modules=cfg.n_modules, module_dim=cfg.module_dim, n_outputs=cfg.n_outputs,
-        noise=cfg.noise, ridge=cfg.ridge, parameterisation=cfg.parameterisation,
+        cfg.n,
+        cfg.p,
+        cfg.m,
+        spectrum=cfg.spectrum,
+        architecture=cfg.architecture,
+        n_modules=cfg.n_modules,
+        module_dim=cfg.module_dim,
+        n_outputs=cfg.n_outputs,
+        noise=cfg.noise,
+        ridge=cfg.ridge,
+        parameterisation=cfg.parameterisation,
     )
     return {"train": float(out["train"]), "test": float(out["test"]), "exact": float(out["exact"])}
 

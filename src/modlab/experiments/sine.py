@@ -45,8 +45,14 @@ from modlab.engine.ensemble import TrainSettings, pad_members, train_ensemble
 from modlab.experiments.registry import Experiment, Metrics, register
 from modlab.measures import mean_overlap, overlap_matrix
 from modlab.models import MLP, ModularMLP, count_params, width_for_budget
-from modlab.rules.kernel_rule import (RULE_VARIANTS, KernelRuleConfig, KernelRuleResult, find_projections, search_flops,
-                                      variant_follows)
+from modlab.rules.kernel_rule import (
+    RULE_VARIANTS,
+    KernelRuleConfig,
+    KernelRuleResult,
+    find_projections,
+    search_flops,
+    variant_follows,
+)
 from modlab.rules.module_kernels import stack_module_layers
 from modlab.seeding import named_generator
 from modlab.tasks.sine import SineTask, SineTaskConfig, make_sine_task
@@ -105,8 +111,13 @@ class SineConfig(Config):
             raise ValueError(f"model.module_dim = {self.module_dim}: must be ≤ task.input_dim = {self.task.input_dim}")
         if self.projection_init != "random":
             if kind != "modular":
-                raise ValueError(f"projection_init = {self.projection_init!r} needs model.kind 'modular' (got {kind!r})")
-            if self.projection_init == "true" and (self.n_modules, self.module_dim) != (self.task.n_modules, self.task.module_dim):
+                raise ValueError(
+                    f"projection_init = {self.projection_init!r} needs model.kind 'modular' (got {kind!r})"
+                )
+            if self.projection_init == "true" and (self.n_modules, self.module_dim) != (
+                self.task.n_modules,
+                self.task.module_dim,
+            ):
                 raise ValueError(
                     f"projection_init = 'true' needs K̂, b̂ = task's {self.task.n_modules}, {self.task.module_dim} "
                     f"(got {self.n_modules}, {self.module_dim})"
@@ -136,7 +147,9 @@ class SineConfig(Config):
         """Parameters of this config's network with the given hidden widths."""
         if self.model.kind == "monolithic":
             return MLP.n_params(self.task.input_dim, hidden)
-        return ModularMLP.n_params(self.task.input_dim, self.n_modules, self.module_dim, hidden, read_all=self.model.kind == "moe")
+        return ModularMLP.n_params(
+            self.task.input_dim, self.n_modules, self.module_dim, hidden, read_all=self.model.kind == "moe"
+        )
 
 
 def stream(seed: int, purpose: str) -> torch.Generator:
@@ -149,7 +162,9 @@ def build_model(cfg: SineConfig, task: SineTask) -> nn.Module:
     gen = stream(cfg.seed, "init")
     if cfg.model.kind == "monolithic":
         return MLP(cfg.task.input_dim, cfg.hidden, 1, gen)
-    model = ModularMLP(cfg.task.input_dim, cfg.n_modules, cfg.module_dim, cfg.hidden, read_all=cfg.model.kind == "moe", generator=gen)
+    model = ModularMLP(
+        cfg.task.input_dim, cfg.n_modules, cfg.module_dim, cfg.hidden, read_all=cfg.model.kind == "moe", generator=gen
+    )
     if cfg.model.kind == "modular":
         with torch.no_grad():
             model.projections.copy_(initial_projections(cfg, task, model.projections))
@@ -163,7 +178,9 @@ def initial_projections(cfg: SineConfig, task: SineTask, random_init: torch.Tens
     return random_init
 
 
-def kernel_search(cfg: SineConfig, task: SineTask, model: nn.Module, device: torch.device) -> tuple[KernelRuleResult, float] | None:
+def kernel_search(
+    cfg: SineConfig, task: SineTask, model: nn.Module, device: torch.device
+) -> tuple[KernelRuleResult, float] | None:
     """For kernel-rule runs: find the projections on the run's fitting samples with the network's
     own initial modules, write them into ``model`` and return (result, seconds); else None."""
     if cfg.projection_init not in RULE_VARIANTS:
@@ -173,8 +190,13 @@ def kernel_search(cfg: SineConfig, task: SineTask, model: nn.Module, device: tor
     layers = [(w.to(device), b.to(device)) for w, b in stack_module_layers(model.blocks)]
     start = time.perf_counter()
     result = find_projections(
-        task.x_train[:n_fit].to(device), task.y_train[:n_fit].to(device), cfg.kernel_rule, cfg.n_modules,
-        cfg.module_dim, generators, layers,
+        task.x_train[:n_fit].to(device),
+        task.y_train[:n_fit].to(device),
+        cfg.kernel_rule,
+        cfg.n_modules,
+        cfg.module_dim,
+        generators,
+        layers,
     )
     seconds = time.perf_counter() - start
     with torch.no_grad():
@@ -213,9 +235,15 @@ def run_batch(configs: Sequence[SineConfig], device: torch.device) -> list[Metri
     true = torch.stack([t.projections for t in tasks]).to(device)
     probes = {"overlap": lambda params: mean_overlap(true, params["projections"]).float()} if modular else {}
     result = train_ensemble(
-        models, [t.x_train for t in tasks], [t.y_train for t in tasks], settings,
-        [stream(c.seed, "order") for c in configs], lrs=[c.train.lr for c in configs],
-        eval_sets={"test": tests}, device=device, probes=probes,
+        models,
+        [t.x_train for t in tasks],
+        [t.y_train for t in tasks],
+        settings,
+        [stream(c.seed, "order") for c in configs],
+        lrs=[c.train.lr for c in configs],
+        eval_sets={"test": tests},
+        device=device,
+        probes=probes,
     )
     n_fit = [c.task.n_train - round(settings.val_fraction * c.task.n_train) for c in configs]
     sets = {name: [t.sets().get(name) for t in tasks] for name in ("test", "ood", "scale")}

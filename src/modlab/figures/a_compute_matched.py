@@ -22,11 +22,34 @@ from modlab.figures.sine_methods import COLORS, RULE_PAPER, RULE_QUICK, method_s
 from modlab.plots import mean_se, new_figure
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "quick": dict(m=8, n=1024, task_seeds=2, net_seeds=2, module_hidden=[32, 32], monolithic_hidden=[64, 64], steps=1000,
-                  eval_every=100, lr=3e-3, batch_size=128, n_test=1000, kernel_rule=RULE_QUICK),
-    "paper": dict(m=8, n=2000, task_seeds=4, net_seeds=3, module_hidden=[32, 32], monolithic_hidden=[256, 256], steps=3000,
-                  eval_every=100, lr=1e-3, batch_size=256, n_test=2000,
-                  kernel_rule=RULE_PAPER),
+    "quick": dict(
+        m=8,
+        n=1024,
+        task_seeds=2,
+        net_seeds=2,
+        module_hidden=[32, 32],
+        monolithic_hidden=[64, 64],
+        steps=1000,
+        eval_every=100,
+        lr=3e-3,
+        batch_size=128,
+        n_test=1000,
+        kernel_rule=RULE_QUICK,
+    ),
+    "paper": dict(
+        m=8,
+        n=2000,
+        task_seeds=4,
+        net_seeds=3,
+        module_hidden=[32, 32],
+        monolithic_hidden=[256, 256],
+        steps=3000,
+        eval_every=100,
+        lr=1e-3,
+        batch_size=256,
+        n_test=2000,
+        kernel_rule=RULE_PAPER,
+    ),
 }
 METHODS = ("monolithic", "modular, plain GD", "kernel rule (joint)", "kernel rule (per-module, Alg. 1)")
 
@@ -47,19 +70,36 @@ def make(ctx: FigureContext):
     ax = axes[0]
     curves: dict[str, Any] = {}
     for method in METHODS:
-        spec = method_spec("a-compute-matched", method, {"input_dim": cfg["m"], "n_modules": 3, "n_train": cfg["n"]},
-                           cfg, seed_axes(cfg), train={"eval_every": cfg["eval_every"]})
+        spec = method_spec(
+            "a-compute-matched",
+            method,
+            {"input_dim": cfg["m"], "n_modules": 3, "n_train": cfg["n"]},
+            cfg,
+            seed_axes(cfg),
+            train={"eval_every": cfg["eval_every"]},
+        )
         curve = _flops_curve(ctx.sweep(spec), cfg["batch_size"])
         curve = curve[curve["flops"] > 0]
         color = COLORS[method]
-        ax.fill_between(curve["flops"], curve["mean"] - curve["se"], curve["mean"] + curve["se"], color=color, alpha=0.2, lw=0)
+        ax.fill_between(
+            curve["flops"], curve["mean"] - curve["se"], curve["mean"] + curve["se"], color=color, alpha=0.2, lw=0
+        )
         ax.plot(curve["flops"], curve["mean"], color=color, lw=1.4, label=method)
         if curve["search_flops"].iloc[0] > 0:
             ax.axvline(curve["search_flops"].iloc[0], color=color, lw=0.7, ls=":")
-        curves[method] = {"flops": curve["flops"], "mean": curve["mean"], "se": curve["se"],
-                          "search_flops": curve["search_flops"].iloc[0]}
-    ax.set(xscale="log", yscale="log", xlabel="total training FLOPs (kernel-rule search included)",
-           ylabel="ID test MSE / Var(y)", title=f"compute-matched (m = {cfg['m']}, n = {cfg['n']}); dotted: search cost")
+        curves[method] = {
+            "flops": curve["flops"],
+            "mean": curve["mean"],
+            "se": curve["se"],
+            "search_flops": curve["search_flops"].iloc[0],
+        }
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="total training FLOPs (kernel-rule search included)",
+        ylabel="ID test MSE / Var(y)",
+        title=f"compute-matched (m = {cfg['m']}, n = {cfg['n']}); dotted: search cost",
+    )
     ax.title.set_fontsize(8)
     ax.xaxis.set_minor_formatter("")
     ax.legend(fontsize=7)

@@ -18,15 +18,43 @@ from modlab.figures.sine_methods import COLORS, RULE_PAPER, RULE_QUICK, method_s
 from modlab.plots import mean_se, new_figure, sim_markers
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "quick": dict(m=8, k=2, k_hat=[1, 2, 4, 8], n=512, task_seeds=2, net_seeds=2, module_hidden=[32, 32],
-                  monolithic_hidden=[64, 64], steps=500, lr=3e-3, batch_size=128, n_test=1000, kernel_rule=RULE_QUICK),
-    "paper": dict(m=8, k=4, k_hat=[2, 3, 4, 6, 8, 12, 16], n=2000, task_seeds=4, net_seeds=3, module_hidden=[32, 32],
-                  monolithic_hidden=[256, 256], steps=1500, lr=1e-3, batch_size=256, n_test=2000,
-                  kernel_rule=RULE_PAPER),
+    "quick": dict(
+        m=8,
+        k=2,
+        k_hat=[1, 2, 4, 8],
+        n=512,
+        task_seeds=2,
+        net_seeds=2,
+        module_hidden=[32, 32],
+        monolithic_hidden=[64, 64],
+        steps=500,
+        lr=3e-3,
+        batch_size=128,
+        n_test=1000,
+        kernel_rule=RULE_QUICK,
+    ),
+    "paper": dict(
+        m=8,
+        k=4,
+        k_hat=[2, 3, 4, 6, 8, 12, 16],
+        n=2000,
+        task_seeds=4,
+        net_seeds=3,
+        module_hidden=[32, 32],
+        monolithic_hidden=[256, 256],
+        steps=1500,
+        lr=1e-3,
+        batch_size=256,
+        n_test=2000,
+        kernel_rule=RULE_PAPER,
+    ),
 }
 METHODS = ("kernel rule (joint)", "kernel rule (per-module, Alg. 1)", "modular, plain GD")
-PANELS = (("test_nmse", "ID test MSE / Var(y)"), ("scale_nmse", "OOD (scale shift) MSE / Var(y)"),
-          ("projection_overlap", "mean overlap with true modules"))
+PANELS = (
+    ("test_nmse", "ID test MSE / Var(y)"),
+    ("scale_nmse", "OOD (scale shift) MSE / Var(y)"),
+    ("projection_overlap", "mean overlap with true modules"),
+)
 
 
 @figure("a-module-mismatch", "beyond paper A: test loss and overlap vs the network's number of modules K̂ (K/2 … 4K)")
@@ -35,8 +63,13 @@ def make(ctx: FigureContext):
     fig, axes = new_figure(len(PANELS), width=3.8, height=3.3)
     data: dict[str, Any] = {}
     for method in METHODS:
-        spec = method_spec("a-module-mismatch", method, {"input_dim": cfg["m"], "n_modules": cfg["k"], "n_train": cfg["n"]},
-                           cfg, {"model.n_modules": cfg["k_hat"], **seed_axes(cfg)})
+        spec = method_spec(
+            "a-module-mismatch",
+            method,
+            {"input_dim": cfg["m"], "n_modules": cfg["k"], "n_train": cfg["n"]},
+            cfg,
+            {"model.n_modules": cfg["k_hat"], **seed_axes(cfg)},
+        )
         table = ctx.sweep(spec)
         data[method] = {}
         for ax, (metric, label) in zip(axes, PANELS):
@@ -52,6 +85,9 @@ def make(ctx: FigureContext):
     axes[0].set_yscale("log")
     axes[1].set_yscale("log")
     axes[0].legend(fontsize=7)
-    fig.suptitle(f"Sine task, random layout, K = {cfg['k']} true modules (dotted), m = {cfg['m']}, n = {cfg['n']}: "
-                 "networks with K̂ modules; mean ± s.e. over task × network seeds", fontsize=8)
+    fig.suptitle(
+        f"Sine task, random layout, K = {cfg['k']} true modules (dotted), m = {cfg['m']}, n = {cfg['n']}: "
+        "networks with K̂ modules; mean ± s.e. over task × network seeds",
+        fontsize=8,
+    )
     return fig, {"panels": data, "preset_settings": cfg}

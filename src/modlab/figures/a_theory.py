@@ -22,17 +22,41 @@ from modlab.theory import Spectrum, rf_losses, sample_complexity
 
 PRESETS: dict[str, dict[str, Any]] = {
     "quick": dict(
-        seeds=30, m=4, p_fixed=100, n_fixed=100, n_axis=[20, 30, 45, 70, 90, 110, 150, 220, 330, 500, 800, 1200],
-        p_axis=[10, 20, 35, 55, 80, 120, 160, 250, 400, 650, 1000], ridge=0.01, m_axis=[2, 3, 4, 5, 6, 7, 8, 9],
-        n_for_m=400, k_axis=[1, 2, 3, 4, 5, 6, 7, 8, 9], m_for_k=6, n_modules=3, p_module=30,
-        target_loss=0.3, m_sc=[2, 3, 4, 5, 6, 7], m_sc_theory=np.arange(2, 9.01, 0.25), sc_factors=[0.6, 1.0, 1.6],
+        seeds=30,
+        m=4,
+        p_fixed=100,
+        n_fixed=100,
+        n_axis=[20, 30, 45, 70, 90, 110, 150, 220, 330, 500, 800, 1200],
+        p_axis=[10, 20, 35, 55, 80, 120, 160, 250, 400, 650, 1000],
+        ridge=0.01,
+        m_axis=[2, 3, 4, 5, 6, 7, 8, 9],
+        n_for_m=400,
+        k_axis=[1, 2, 3, 4, 5, 6, 7, 8, 9],
+        m_for_k=6,
+        n_modules=3,
+        p_module=30,
+        target_loss=0.3,
+        m_sc=[2, 3, 4, 5, 6, 7],
+        m_sc_theory=np.arange(2, 9.01, 0.25),
+        sc_factors=[0.6, 1.0, 1.6],
     ),
     "paper": dict(
-        seeds=100, m=4, p_fixed=1000, n_fixed=1000,
+        seeds=100,
+        m=4,
+        p_fixed=1000,
+        n_fixed=1000,
         n_axis=[100, 200, 400, 700, 900, 1100, 1500, 3000, 6000, 12000, 25000, 50000],
-        p_axis=[100, 200, 400, 700, 900, 1100, 1500, 3000, 6000, 12000, 25000, 50000], ridge=0.01,
-        m_axis=[2, 3, 4, 5, 6, 7, 8, 9], n_for_m=1000, k_axis=[2, 3, 4, 5, 6, 7, 8, 9], m_for_k=9,
-        n_modules=3, p_module=300, target_loss=0.2, m_sc=[2, 3, 4, 5, 6, 7, 8], m_sc_theory=np.arange(2, 9.01, 0.1),
+        p_axis=[100, 200, 400, 700, 900, 1100, 1500, 3000, 6000, 12000, 25000, 50000],
+        ridge=0.01,
+        m_axis=[2, 3, 4, 5, 6, 7, 8, 9],
+        n_for_m=1000,
+        k_axis=[2, 3, 4, 5, 6, 7, 8, 9],
+        m_for_k=9,
+        n_modules=3,
+        p_module=300,
+        target_loss=0.2,
+        m_sc=[2, 3, 4, 5, 6, 7, 8],
+        m_sc_theory=np.arange(2, 9.01, 0.1),
         sc_factors=[0.6, 1.0, 1.6],
     ),
 }
@@ -49,9 +73,16 @@ def _point_stats(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Per point: simulated test/train mean ± s.e. and the stored theory."""
     test = mean_se(table, by, "test_loss")
     train = mean_se(table, by, "train_loss")
-    theory = {m: mean_se(table, by, m)["mean"].to_numpy() for m in ("theory_test_loss", "theory_train_loss", "theory_exact")}
-    return test.assign(train_mean=train["mean"], train_se=train["se"], theory_test=theory["theory_test_loss"],
-                       theory_train=theory["theory_train_loss"], exact=theory["theory_exact"] > 0.5)
+    theory = {
+        m: mean_se(table, by, m)["mean"].to_numpy() for m in ("theory_test_loss", "theory_train_loss", "theory_exact")
+    }
+    return test.assign(
+        train_mean=train["mean"],
+        train_se=train["se"],
+        theory_test=theory["theory_test_loss"],
+        theory_train=theory["theory_train_loss"],
+        exact=theory["theory_exact"] > 0.5,
+    )
 
 
 def _curve(ctx, name, base, axis, values, x_col):
@@ -59,7 +90,9 @@ def _curve(ctx, name, base, axis, values, x_col):
     return stats.sort_values(x_col)
 
 
-@figure("a-theory", "paper A: linear random-features theory vs simulation (loss vs n, p, m, modules; sample complexity)")
+@figure(
+    "a-theory", "paper A: linear random-features theory vs simulation (loss vs n, p, m, modules; sample complexity)"
+)
 def make(ctx: FigureContext):
     cfg = PRESETS[ctx.preset]
     spectrum = Spectrum()
@@ -78,7 +111,9 @@ def make(ctx: FigureContext):
     points.append(vs_n)
 
     vs_p = _curve(ctx, "a-theory vs p", dict(n=cfg["n_fixed"], m=cfg["m"]), "p", cfg["p_axis"], "p")
-    ridge_p = _curve(ctx, "a-theory vs p (ridge)", dict(n=cfg["n_fixed"], m=cfg["m"], ridge=cfg["ridge"]), "p", cfg["p_axis"], "p")
+    ridge_p = _curve(
+        ctx, "a-theory vs p (ridge)", dict(n=cfg["n_fixed"], m=cfg["m"], ridge=cfg["ridge"]), "p", cfg["p_axis"], "p"
+    )
     p_line = np.unique(np.logspace(np.log10(cfg["p_axis"][0]), np.log10(cfg["p_axis"][-1]), 300).astype(int))
     line = rf_losses(cfg["n_fixed"], p_line, cfg["m"], spectrum=spectrum)
     ridge_line = rf_losses(cfg["n_fixed"], p_line, cfg["m"], spectrum=spectrum, ridge=cfg["ridge"])
@@ -94,7 +129,9 @@ def make(ctx: FigureContext):
 
     m_axis = cfg["m_axis"]
     mono_m = _curve(ctx, "a-theory vs m", dict(n=cfg["n_for_m"], p=cfg["p_fixed"]), "m", m_axis, "m")
-    modular_base = dict(n=cfg["n_for_m"], p=cfg["p_module"], architecture="modular", n_modules=cfg["n_modules"], module_dim=1)
+    modular_base = dict(
+        n=cfg["n_for_m"], p=cfg["p_module"], architecture="modular", n_modules=cfg["n_modules"], module_dim=1
+    )
     mod_m = _curve(ctx, "a-theory vs m (modular)", modular_base, "m", m_axis, "m")
     ax = axes[2]
     for label, stats, kw in (("monolithic", mono_m, dict(p=cfg["p_fixed"])), ("modular", mod_m, modular_base)):
@@ -106,12 +143,23 @@ def make(ctx: FigureContext):
     ax.legend(fontsize=7)
     points += [mono_m, mod_m]
 
-    vs_k = _curve(ctx, "a-theory vs k", dict(n=cfg["n_for_m"], p=cfg["p_fixed"], m=cfg["m_for_k"]), "n_modules", cfg["k_axis"], "n_modules")
+    vs_k = _curve(
+        ctx,
+        "a-theory vs k",
+        dict(n=cfg["n_for_m"], p=cfg["p_fixed"], m=cfg["m_for_k"]),
+        "n_modules",
+        cfg["k_axis"],
+        "n_modules",
+    )
     ax = axes[3]
     theory_line(ax, vs_k["n_modules"], vs_k["theory_test"], COLORS["monolithic"], "monolithic theory")
     sim_markers(ax, vs_k["n_modules"], vs_k["mean"], vs_k["se"], COLORS["monolithic"], "simulation")
-    ax.set(xlabel="task's number of modules k", ylabel="test loss", ylim=(0, 1.5 * vs_k["mean"].max()),
-           title=f"vs k (m = {cfg['m_for_k']}, p = {cfg['p_fixed']})")
+    ax.set(
+        xlabel="task's number of modules k",
+        ylabel="test loss",
+        ylim=(0, 1.5 * vs_k["mean"].max()),
+        title=f"vs k (m = {cfg['m_for_k']}, p = {cfg['p_fixed']})",
+    )
     ax.legend(fontsize=7)
     panels["loss_vs_k"] = {"k": vs_k["n_modules"], "theory_test": vs_k["theory_test"], **_sim_columns(vs_k)}
     points.append(vs_k)
@@ -121,7 +169,10 @@ def make(ctx: FigureContext):
 
     all_points = pd.concat(points, ignore_index=True)
     data = {"panels": panels, "preset_settings": cfg, **_agreement(all_points), "target_loss": cfg["target_loss"]}
-    fig.suptitle("Paper A, linear random-features model: theory (lines) vs simulation (markers, mean ± s.e.; hollow = asymptotic theory)", fontsize=9)
+    fig.suptitle(
+        "Paper A, linear random-features model: theory (lines) vs simulation (markers, mean ± s.e.; hollow = asymptotic theory)",
+        fontsize=9,
+    )
     return fig, data
 
 
@@ -136,13 +187,25 @@ def _draw_loss_panel(ax, stats, x_col, x_line, line, color, label):
 
 
 def _panel_data(stats: pd.DataFrame, x_col: str, x_line, line) -> dict[str, Any]:
-    return {f"{x_col}_theory": x_line, "theory_test": line["test"], "theory_train": line["train"],
-            x_col: stats[x_col], "exact": stats["exact"], **_sim_columns(stats)}
+    return {
+        f"{x_col}_theory": x_line,
+        "theory_test": line["test"],
+        "theory_train": line["train"],
+        x_col: stats[x_col],
+        "exact": stats["exact"],
+        **_sim_columns(stats),
+    }
 
 
 def _sim_columns(stats: pd.DataFrame) -> dict[str, Any]:
-    return {"sim_test_mean": stats["mean"], "sim_test_se": stats["se"], "sim_train_mean": stats["train_mean"],
-            "sim_train_se": stats["train_se"], "point_theory_test": stats["theory_test"], "seeds": stats["count"]}
+    return {
+        "sim_test_mean": stats["mean"],
+        "sim_test_se": stats["se"],
+        "sim_train_mean": stats["train_mean"],
+        "sim_train_se": stats["train_se"],
+        "point_theory_test": stats["theory_test"],
+        "seeds": stats["count"],
+    }
 
 
 def _agreement(points: pd.DataFrame) -> dict[str, Any]:
@@ -151,7 +214,10 @@ def _agreement(points: pd.DataFrame) -> dict[str, Any]:
     finite = np.isfinite(points["theory_test"]) & (points["se"] < 0.01 * points["mean"])
     rel = (points["mean"] - points["theory_test"]).abs() / points["theory_test"]
     out = {}
-    for name, mask in (("max_rel_error", finite & points["exact"]), ("max_rel_error_asymptotic", finite & ~points["exact"])):
+    for name, mask in (
+        ("max_rel_error", finite & points["exact"]),
+        ("max_rel_error_asymptotic", finite & ~points["exact"]),
+    ):
         out[name] = float(rel[mask].max()) if mask.any() else None
         out[f"{name}_points"] = int(mask.sum())
     return out
@@ -182,8 +248,12 @@ def _sample_complexity_panel(ctx: FigureContext, ax, spectrum: Spectrum):
         sim_markers(ax, cfg["m_sc"], sim_n, np.zeros(len(sim_n)), COLORS[label])
         data[label] = {"theory_n": line["n"], "theory_n_at_m": at["n"], "best_p_at_m": at["p"], "sim_n": sim_n}
         points += sim_stats
-    ax.set(yscale="log", xlabel="task dimension m", ylabel=f"samples to reach test loss {target}",
-           title="sample complexity (best p)")
+    ax.set(
+        yscale="log",
+        xlabel="task dimension m",
+        ylabel=f"samples to reach test loss {target}",
+        title="sample complexity (best p)",
+    )
     ax.legend(fontsize=7)
     return data, points
 

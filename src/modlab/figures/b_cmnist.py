@@ -25,8 +25,9 @@ from modlab.tasks.image_data import DATA_ENV, check_files
 PRESETS: dict[tuple[str, str], dict[str, Any]] = {
     ("quick", "digits"): dict(seeds=3, base=dict(optimizer="adam", lr=1e-3, epochs=50)),
     ("paper", "digits"): dict(seeds=10, base=dict(optimizer="adam", lr=1e-3, epochs=100)),
-    ("quick", "mnist"): dict(seeds=3, base=dict(optimizer="adam", lr=1e-3, epochs=20, max_train_images=6000,
-                                                 max_test_images=3000)),
+    ("quick", "mnist"): dict(
+        seeds=3, base=dict(optimizer="adam", lr=1e-3, epochs=20, max_train_images=6000, max_test_images=3000)
+    ),
     ("paper", "mnist"): dict(seeds=10, base=dict(optimizer="sgd", lr=2e-3, epochs=300)),
 }
 ARCHITECTURES = ("dense", "split")
@@ -44,9 +45,12 @@ def make(ctx: FigureContext):
     source = source_for_run()
     preset = PRESETS[(ctx.preset, source)]
     check_files(source)
-    spec = SweepSpec(experiment="b-cmnist", name=f"b-cmnist {ctx.preset} {source}",
-                     base={**preset["base"], "source": source},
-                     axes={"architecture": list(ARCHITECTURES), "seed": list(range(preset["seeds"]))})
+    spec = SweepSpec(
+        experiment="b-cmnist",
+        name=f"b-cmnist {ctx.preset} {source}",
+        base={**preset["base"], "source": source},
+        axes={"architecture": list(ARCHITECTURES), "seed": list(range(preset["seeds"]))},
+    )
     table = ctx.sweep(spec)
     fig, axes = new_figure(2, width=4.6)
     curves: dict[str, Any] = {}
@@ -57,21 +61,36 @@ def make(ctx: FigureContext):
                 stats = _curve_stats(table, arch, metric)
                 label = f"{arch}, {kind.replace('_', '-')}"
                 ax.plot(stats.index, stats["mean"], color=COLORS[arch], ls=STYLES[kind], lw=1.5, label=label)
-                ax.fill_between(stats.index, stats["mean"] - stats["std"], stats["mean"] + stats["std"],
-                                color=COLORS[arch], alpha=0.18, lw=0)
+                ax.fill_between(
+                    stats.index,
+                    stats["mean"] - stats["std"],
+                    stats["mean"] + stats["std"],
+                    color=COLORS[arch],
+                    alpha=0.18,
+                    lw=0,
+                )
                 curves[f"{arch}/{metric}"] = {"epoch": stats.index, "mean": stats["mean"], "std": stats["std"]}
         ax.set(xlabel="epoch", ylabel="normalised error", title=f"{split}", ylim=(0, None))
         ax.legend(fontsize=7)
     final = {arch: float(_finals(table, arch, "final_test_compositional_error").mean()) for arch in ARCHITECTURES}
     final_std = {arch: float(_finals(table, arch, "final_test_compositional_error").std()) for arch in ARCHITECTURES}
     opt = preset["base"]
-    fig.suptitle(f"Paper B, compositional {'MNIST' if source == 'mnist' else 'digits (load_digits, 8×24)'}: "
-                 f"dense vs split ConvNet; {opt['optimizer'].upper()} lr {opt['lr']:g}, {opt['epochs']} epochs, "
-                 f"mean ± std over {preset['seeds']} seeds", fontsize=9)
-    data = {"source": source, "preset_settings": preset, "curves": curves,
-            "final_test_compositional_error": final, "final_test_compositional_error_std": final_std,
-            "final_test_non_compositional_error": {a: float(_finals(table, a, "final_test_non_compositional_error").mean())
-                                                   for a in ARCHITECTURES}}
+    fig.suptitle(
+        f"Paper B, compositional {'MNIST' if source == 'mnist' else 'digits (load_digits, 8×24)'}: "
+        f"dense vs split ConvNet; {opt['optimizer'].upper()} lr {opt['lr']:g}, {opt['epochs']} epochs, "
+        f"mean ± std over {preset['seeds']} seeds",
+        fontsize=9,
+    )
+    data = {
+        "source": source,
+        "preset_settings": preset,
+        "curves": curves,
+        "final_test_compositional_error": final,
+        "final_test_compositional_error_std": final_std,
+        "final_test_non_compositional_error": {
+            a: float(_finals(table, a, "final_test_non_compositional_error").mean()) for a in ARCHITECTURES
+        },
+    }
     return fig, data
 
 
@@ -87,4 +106,3 @@ def _curve_stats(table: pd.DataFrame, architecture: str, metric: str) -> pd.Data
 def _finals(table: pd.DataFrame, architecture: str, metric: str) -> np.ndarray:
     rows = table[(table["architecture"] == architecture) & (table["metric"] == metric)]
     return rows["value"].to_numpy()
-

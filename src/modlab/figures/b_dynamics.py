@@ -72,7 +72,9 @@ def theory_dashes(ax, x, y, label=None):
     ax.plot(x, y, color="k", ls=(0, (3, 2)), lw=1.1, label=label, zorder=4)
 
 
-def setting_table(ctx: FigureContext, name: str, setting: dict[str, Any], seeds: int) -> tuple[LinearModulesConfig, pd.DataFrame]:
+def setting_table(
+    ctx: FigureContext, name: str, setting: dict[str, Any], seeds: int
+) -> tuple[LinearModulesConfig, pd.DataFrame]:
     """Run (or resume) ``seeds`` seeds of one setting; its config and tidy table."""
     spec = SweepSpec(experiment="linear-modules", name=name, base=setting, axes={"seed": list(range(seeds))})
     return spec.configs()[0], ctx.sweep(spec)
@@ -82,7 +84,9 @@ def dynamics_figure(ctx: FigureContext, name: str, setting: dict[str, Any], seed
     """Draw the three dynamics panels of one setting; returns (figure, data)."""
     cfg, table = setting_table(ctx, name, setting, seeds)
     if not cfg.theory_applies:
-        raise ValueError(f"{name}: the mode theory needs plain gradient flow on every point (no n_train, gamma = nu = 0)")
+        raise ValueError(
+            f"{name}: the mode theory needs plain gradient flow on every point (no n_train, gamma = nu = 0)"
+        )
     t = epochs_axis(cfg)
     fig, axes = new_figure(3, width=4.4, height=3.6)
     u0_note = U0_NOTES["shallow" if cfg.depth == 1 else "deep"]
@@ -116,9 +120,15 @@ def _modes_panel(ax, cfg: LinearModulesConfig, table: pd.DataFrame, t) -> dict[s
             theory_dashes(ax, t, theory["mean"], "theory" if color == 0 else None)
             errors[key] = float(scalar_values(table, f"rel_error_{key}").max())
             out["modes"][key] = {
-                "sim_mean": sim["mean"], "sim_std": sim["std"], "theory_mean": theory["mean"],
-                "fixed_point": mode.fixed_point, "s": mode.s, "d": mode.d, "multiplicity": mode.multiplicity,
-                "u0_mean": float(scalar_values(table, f"u0_{key}").mean()), "max_rel_error": errors[key],
+                "sim_mean": sim["mean"],
+                "sim_std": sim["std"],
+                "theory_mean": theory["mean"],
+                "fixed_point": mode.fixed_point,
+                "s": mode.s,
+                "d": mode.d,
+                "multiplicity": mode.multiplicity,
+                "u0_mean": float(scalar_values(table, f"u0_{key}").mean()),
+                "max_rel_error": errors[key],
             }
             color += 1
     ax.set(xlabel="epoch", ylabel="mode strength u", title="(a) modes: simulation vs theory")
@@ -145,7 +155,13 @@ def _loss_panel(ax, table: pd.DataFrame, t) -> dict[str, Any]:
         if not (table["metric"] == metric).any():
             continue
         sim = curve_stats(table, metric)
-        band(ax, t, sim, f"C{i}", {"loss": "total", "loss_comp": "compositional (Ωy)", "loss_noncomp": "non-compositional (Γy)"}[metric])
+        band(
+            ax,
+            t,
+            sim,
+            f"C{i}",
+            {"loss": "total", "loss_comp": "compositional (Ωy)", "loss_noncomp": "non-compositional (Γy)"}[metric],
+        )
         out["loss"][metric] = {"sim_mean": sim["mean"], "sim_std": sim["std"]}
     theory = curve_stats(table, "theory_loss")
     theory_dashes(ax, t, theory["mean"], "total, theory")
@@ -168,8 +184,9 @@ _register("b-segregated", "paper B: input-segregated modules (systematic map), d
 _register("b-shallow", "paper B: shallow (one-layer) network, exponential mode dynamics vs theory")
 
 
-def plot_setting(setting: dict[str, Any], out_dir: str | Path, *, seeds: int = 20, name: str = "b-custom",
-                 device: str = "cpu") -> dict[str, Path]:
+def plot_setting(
+    setting: dict[str, Any], out_dir: str | Path, *, seeds: int = 20, name: str = "b-custom", device: str = "cpu"
+) -> dict[str, Path]:
     """Theory vs simulation for any ``linear-modules`` setting (nested dict of config fields) in
     one call: writes ``NAME.png/.pdf/.json`` (and the store) into ``out_dir``."""
     out_dir = Path(out_dir)

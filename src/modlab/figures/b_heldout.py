@@ -25,8 +25,12 @@ from modlab.theory import min_norm_map
 SETTINGS = [(0, 0, 1, 1, 2.0), (3, 0, 1, 1, 2.0), (3, 2, 0, 0, 0.0), (3, 2, 1, 0, 2.0), (3, 2, 1, 1, 2.0)]
 SEEDS = {"quick": 50, "paper": 50}
 BASE = {"init_scale": 0.001, "lr": 0.02, "epochs": 500}
-PANELS = {"loss_comp": "compositional, train", "test_loss_comp": "compositional, held-out",
-          "loss_noncomp": "non-compositional, train", "test_loss_noncomp": "non-compositional, held-out"}
+PANELS = {
+    "loss_comp": "compositional, train",
+    "test_loss_comp": "compositional, held-out",
+    "loss_noncomp": "non-compositional, train",
+    "test_loss_noncomp": "non-compositional, held-out",
+}
 
 
 def setting_dict(n1: int, n2: int, k1: int, k2: int, r: float) -> dict[str, Any]:
@@ -65,8 +69,12 @@ def make(ctx: FigureContext):
             band(ax, t, stats, f"C{i}", label)
             if metric in predicted:
                 theory_dashes(ax, t[[0, -1]], [predicted[metric]] * 2, "min-norm map" if i == 2 else None)
-            entry[metric] = {"mean": stats["mean"], "std": stats["std"], "final_mean": float(stats["mean"].iloc[-1]),
-                             "final_std": float(stats["std"].fillna(0).iloc[-1])}
+            entry[metric] = {
+                "mean": stats["mean"],
+                "std": stats["std"],
+                "final_mean": float(stats["mean"].iloc[-1]),
+                "final_std": float(stats["std"].fillna(0).iloc[-1]),
+            }
         data["settings"][label] = entry
     for ax, title in zip(axes, PANELS.values()):
         ax.set(xlabel="epoch", ylabel="loss (sum over outputs, mean over points)", title=title, yscale="symlog")
@@ -75,6 +83,9 @@ def make(ctx: FigureContext):
         ax.legend(fontsize=7, title="(n1 n2 k1 k2 r)", title_fontsize=7)
     comp = {k: v["test_loss_comp"]["final_mean"] for k, v in data["settings"].items() if "test_loss_comp" in v}
     data["final_compositional_test_loss"] = comp
-    fig.suptitle(f"b-heldout: dense linear network trained on 3 of 8 points, {seeds} seeds, mean ± std (solid); "
-                 "dashed: held-out loss of the min-norm map Y X⁺", fontsize=9)
+    fig.suptitle(
+        f"b-heldout: dense linear network trained on 3 of 8 points, {seeds} seeds, mean ± std (solid); "
+        "dashed: held-out loss of the min-norm map Y X⁺",
+        fontsize=9,
+    )
     return fig, data

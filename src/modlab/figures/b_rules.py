@@ -20,8 +20,13 @@ from modlab.rules.hebbian import RULES
 from modlab.theory import QUADRANTS, fixed_points, quadrant_norms_theory
 
 SEEDS = {"quick": 10, "paper": 50}
-TITLES = {"gradient": "gradient descent", "hebbian": "Hebbian (ν > 0)", "anti_hebbian": "anti-Hebbian (ν < 0)",
-          "contrastive_hebbian": "contrastive Hebbian (γ = +1)", "predictive_coding": "predictive coding (γ = −1)"}
+TITLES = {
+    "gradient": "gradient descent",
+    "hebbian": "Hebbian (ν > 0)",
+    "anti_hebbian": "anti-Hebbian (ν < 0)",
+    "contrastive_hebbian": "contrastive Hebbian (γ = +1)",
+    "predictive_coding": "predictive coding (γ = −1)",
+}
 
 
 @figure("b-rules", "paper B: quadrant norms of the dense linear network under five learning rules")
@@ -31,13 +36,25 @@ def make(ctx: FigureContext):
     data: dict[str, Any] = {"seeds": seeds, "rules": {}}
     for ax, (rule, setting) in zip(axes, RULES.items()):
         record_every = 1 if setting.epochs <= 300 else 5
-        base = {"gamma": setting.gamma, "nu": setting.nu, "lr": setting.lr, "epochs": setting.epochs, "record_every": record_every}
+        base = {
+            "gamma": setting.gamma,
+            "nu": setting.nu,
+            "lr": setting.lr,
+            "epochs": setting.epochs,
+            "record_every": record_every,
+        }
         cfg, table = setting_table(ctx, f"b-rules {rule}", base, seeds)
         t = epochs_axis(cfg)
         point = point_of(cfg.task)
         fixed = quadrant_norms_theory(point, *(fixed_points(point)[m] for m in ("pi1", "pi2", "pi3")))
-        entry: dict[str, Any] = {"gamma": setting.gamma, "nu": setting.nu, "lr": setting.lr, "epochs": setting.epochs,
-                                 "gradient_fixed_point": {q: float(v) for q, v in fixed.items()}, "final": {}}
+        entry: dict[str, Any] = {
+            "gamma": setting.gamma,
+            "nu": setting.nu,
+            "lr": setting.lr,
+            "epochs": setting.epochs,
+            "gradient_fixed_point": {q: float(v) for q, v in fixed.items()},
+            "final": {},
+        }
         for i, q in enumerate(QUADRANTS):
             stats = curve_stats(table, f"q_{q}")
             band(ax, t, stats, f"C{i}", QUADRANT_LABELS[q])
@@ -52,8 +69,15 @@ def make(ctx: FigureContext):
         if cfg.theory_applies:
             data["max_rel_error"] = float(scalar_values(table, "max_rel_error").max())
         data["rules"][rule] = entry
-        ax.set(xlabel="epoch", ylabel="Frobenius norm", title=f"{TITLES[rule]}\nγ={setting.gamma:g}, ν={setting.nu:g}, lr={setting.lr:g}")
+        ax.set(
+            xlabel="epoch",
+            ylabel="Frobenius norm",
+            title=f"{TITLES[rule]}\nγ={setting.gamma:g}, ν={setting.nu:g}, lr={setting.lr:g}",
+        )
         ax.legend(fontsize=6, loc="lower right")
-    fig.suptitle(f"b-rules: dense network, (n1 n2 k1 k2 r) = (3 1 3 1 1), {seeds} seeds, simulation solid (mean ± std), "
-                 "dashed: gradient-flow theory", fontsize=9)
+    fig.suptitle(
+        f"b-rules: dense network, (n1 n2 k1 k2 r) = (3 1 3 1 1), {seeds} seeds, simulation solid (mean ± std), "
+        "dashed: gradient-flow theory",
+        fontsize=9,
+    )
     return fig, data

@@ -33,8 +33,14 @@ class FigureContext:
 
     def sweep(self, spec: SweepSpec):
         """Run (or resume) a sweep in the store and return its tidy table of finished runs."""
-        report: SweepReport = run_sweep(spec, self.store, device=self.device, backend=self.backend,
-                                        progress=self.progress, retry_failed=self.retry_failed)
+        report: SweepReport = run_sweep(
+            spec,
+            self.store,
+            device=self.device,
+            backend=self.backend,
+            progress=self.progress,
+            retry_failed=self.retry_failed,
+        )
         if report.failed:
             raise ModlabError(
                 f"{report.failed} run(s) of sweep {spec.name!r} failed (stored; list them with `modlab results "

@@ -39,8 +39,15 @@ RULE_QUICK = dict(kernel="rbf", steps=60, batch_size=128, joint_restarts=3, eval
 RULE_PAPER = dict(kernel="rbf", steps=200, batch_size=512, joint_restarts=6, eval_size=1024)
 
 
-def method_spec(name: str, method: str, task: dict[str, Any], preset: dict[str, Any], axes: dict[str, list],
-                model: dict[str, Any] | None = None, train: dict[str, Any] | None = None) -> SweepSpec:
+def method_spec(
+    name: str,
+    method: str,
+    task: dict[str, Any],
+    preset: dict[str, Any],
+    axes: dict[str, list],
+    model: dict[str, Any] | None = None,
+    train: dict[str, Any] | None = None,
+) -> SweepSpec:
     """A sweep of ``method`` on ``task``: the preset's hidden widths (``monolithic_hidden``,
     ``module_hidden``), training (``steps``, ``lr``, ``batch_size``) and ``kernel_rule`` settings;
     ``model``/``train`` override fields; seeds come from ``axes``."""
@@ -50,8 +57,13 @@ def method_spec(name: str, method: str, task: dict[str, Any], preset: dict[str, 
         task={"layout": "random", "module_dim": 1, "n_test": preset["n_test"], **task},
         model={"kind": kind, "hidden": hidden, **(model or {})},
         projection_init=init,
-        train={"steps": preset["steps"], "lr": preset["lr"], "batch_size": preset["batch_size"],
-               "eval_every": preset["steps"], **(train or {})},
+        train={
+            "steps": preset["steps"],
+            "lr": preset["lr"],
+            "batch_size": preset["batch_size"],
+            "eval_every": preset["steps"],
+            **(train or {}),
+        },
     )
     if init != "random":
         base["kernel_rule"] = preset["kernel_rule"]
@@ -82,8 +94,14 @@ def samples_needed(table: pd.DataFrame, metric: str, target: float, by: str) -> 
     (columns: by, mean, se, reached, pairs)."""
     rows = table[table["metric"] == metric]
     per_pair = [
-        {by: key[0], "n": crossing_n(group.sort_values("task.n_train")["task.n_train"].to_numpy(),
-                                     group.sort_values("task.n_train")["value"].to_numpy(), target)}
+        {
+            by: key[0],
+            "n": crossing_n(
+                group.sort_values("task.n_train")["task.n_train"].to_numpy(),
+                group.sort_values("task.n_train")["value"].to_numpy(),
+                target,
+            ),
+        }
         for key, group in rows.groupby([by, "task.seed", "seed"])
     ]
     frame = pd.DataFrame(per_pair)
@@ -91,6 +109,13 @@ def samples_needed(table: pd.DataFrame, metric: str, target: float, by: str) -> 
     for value, group in frame.groupby(by):
         reached = group["n"].dropna()
         se = reached.std() / np.sqrt(len(reached)) if len(reached) > 1 else 0.0
-        out.append({by: value, "mean": reached.mean() if len(reached) else np.nan, "se": se,
-                    "reached": len(reached), "pairs": len(group)})
+        out.append(
+            {
+                by: value,
+                "mean": reached.mean() if len(reached) else np.nan,
+                "se": se,
+                "reached": len(reached),
+                "pairs": len(group),
+            }
+        )
     return pd.DataFrame(out)

@@ -24,8 +24,15 @@ PAPER_KERNELS: dict[int, tuple[Kernel, ...]] = {
 class ConvNet(nn.Module):
     """Input (B, C, H, W) → output (B, out_dim)."""
 
-    def __init__(self, in_shape: Sequence[int], channels: int, kernels: Sequence[Kernel], out_dim: int,
-                 init_std: float = 0.01, generator: torch.Generator | None = None):
+    def __init__(
+        self,
+        in_shape: Sequence[int],
+        channels: int,
+        kernels: Sequence[Kernel],
+        out_dim: int,
+        init_std: float = 0.01,
+        generator: torch.Generator | None = None,
+    ):
         super().__init__()
         in_channels, height, width = in_shape
         layers: list[nn.Module] = []
@@ -47,8 +54,16 @@ class ConvNet(nn.Module):
 class SplitConvNet(nn.Module):
     """Two ConvNets with ``channels`` each: outputs [systematic (n_systematic), non-systematic (out_dim − n_systematic)]."""
 
-    def __init__(self, in_shape: Sequence[int], channels: int, kernels: Sequence[Kernel], out_dim: int,
-                 n_systematic: int, init_std: float = 0.01, generator: torch.Generator | None = None):
+    def __init__(
+        self,
+        in_shape: Sequence[int],
+        channels: int,
+        kernels: Sequence[Kernel],
+        out_dim: int,
+        n_systematic: int,
+        init_std: float = 0.01,
+        generator: torch.Generator | None = None,
+    ):
         super().__init__()
         self.systematic = ConvNet(in_shape, channels, kernels, n_systematic, init_std, generator)
         self.non_systematic = ConvNet(in_shape, channels, kernels, out_dim - n_systematic, init_std, generator)

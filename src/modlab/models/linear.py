@@ -59,7 +59,11 @@ class ModularLinear(nn.Module):
 
 
 def module_layout(
-    architecture: Architecture, omega_x: torch.Tensor, gamma_x: torch.Tensor, omega_y: torch.Tensor, gamma_y: torch.Tensor
+    architecture: Architecture,
+    omega_x: torch.Tensor,
+    gamma_x: torch.Tensor,
+    omega_y: torch.Tensor,
+    gamma_y: torch.Tensor,
 ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     """Each module's (output rows, input columns), by role; modules with no rows or inputs dropped."""
     every_input = torch.cat([omega_x, gamma_x])
@@ -100,6 +104,8 @@ def aligned_weights(
     c = u0 ** (1 / depth)
     per_member = []
     for gen in generators:
-        frames = [v] + [torch.linalg.qr(torch.randn(h, m, generator=gen, dtype=torch.float64))[0] for h in dims[1:-1]] + [u]
+        frames = (
+            [v] + [torch.linalg.qr(torch.randn(h, m, generator=gen, dtype=torch.float64))[0] for h in dims[1:-1]] + [u]
+        )
         per_member.append([c * frames[l + 1] @ frames[l].T for l in range(depth)])
     return [torch.stack(layer) for layer in zip(*per_member)]

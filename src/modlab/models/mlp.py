@@ -33,9 +33,13 @@ class MLP(nn.Module):
             x = torch.relu(layer(x))
         return self.layers[-1](x)
 
-    def layer_params(self, params: dict[str, torch.Tensor], prefix: str = "") -> list[tuple[torch.Tensor, torch.Tensor]]:
+    def layer_params(
+        self, params: dict[str, torch.Tensor], prefix: str = ""
+    ) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """(weight, bias) per layer out of a stacked parameter dict whose names carry ``prefix``."""
-        return [(params[f"{prefix}layers.{i}.weight"], params[f"{prefix}layers.{i}.bias"]) for i in range(len(self.layers))]
+        return [
+            (params[f"{prefix}layers.{i}.weight"], params[f"{prefix}layers.{i}.bias"]) for i in range(len(self.layers))
+        ]
 
     def stacked_forward(self, params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         """S members at once: params name → (S, *shape), x (S, n, in_dim) → (S, n, out_dim)."""

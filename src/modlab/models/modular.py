@@ -35,7 +35,9 @@ class ModularMLP(nn.Module):
     ):
         super().__init__()
         if min(input_dim, n_modules, module_dim) < 1:
-            raise ValueError(f"input_dim, n_modules, module_dim = {input_dim}, {n_modules}, {module_dim}: each must be ≥ 1")
+            raise ValueError(
+                f"input_dim, n_modules, module_dim = {input_dim}, {n_modules}, {module_dim}: each must be ≥ 1"
+            )
         if not read_all and module_dim > input_dim:
             raise ValueError(f"module_dim = {module_dim}: must be ≤ input_dim = {input_dim}")
         gen = generator if generator is not None else torch.Generator().manual_seed(0)
@@ -71,13 +73,16 @@ class ModularMLP(nn.Module):
         else:
             z = torch.einsum("skdb,snd->sknb", params["projections"], x)
         per_block = [block.layer_params(params, f"blocks.{j}.") for j, block in enumerate(self.blocks)]
-        layers = [(torch.stack([p[i][0] for p in per_block], 1), torch.stack([p[i][1] for p in per_block], 1))
-                  for i in range(len(per_block[0]))]
+        layers = [
+            (torch.stack([p[i][0] for p in per_block], 1), torch.stack([p[i][1] for p in per_block], 1))
+            for i in range(len(per_block[0]))
+        ]
         return stacked_mlp(layers, z).sum(1) / math.sqrt(self.n_modules)
 
     @staticmethod
-    def n_params(input_dim: int, n_modules: int, module_dim: int, hidden: Sequence[int], out_dim: int = 1,
-                 read_all: bool = False) -> int:
+    def n_params(
+        input_dim: int, n_modules: int, module_dim: int, hidden: Sequence[int], out_dim: int = 1, read_all: bool = False
+    ) -> int:
         """Parameters of ``ModularMLP(...)`` (projections included), without building it."""
         if read_all:
             return n_modules * MLP.n_params(input_dim, hidden, out_dim)

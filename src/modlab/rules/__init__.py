@@ -14,8 +14,22 @@ from modlab.rules.least_squares import fit_least_squares, fit_least_squares_refe
 from modlab.rules.module_kernels import ntk_kernels, rbf_kernels, stack_module_layers
 
 __all__ = [
-    "KernelRuleConfig", "KernelRuleResult", "Moments", "RULES", "RuleSetting", "find_projections",
-    "find_projections_reference", "fit_least_squares", "fit_least_squares_reference", "flow_updates",
-    "kernel_objective", "local_terms", "ntk_kernels", "rbf_kernels", "search_flops", "stack_module_layers", "train",
+    "KernelRuleConfig",
+    "KernelRuleResult",
+    "Moments",
+    "RULES",
+    "RuleSetting",
+    "find_projections",
+    "find_projections_reference",
+    "fit_least_squares",
+    "fit_least_squares_reference",
+    "flow_updates",
+    "kernel_objective",
+    "local_terms",
+    "ntk_kernels",
+    "rbf_kernels",
+    "search_flops",
+    "stack_module_layers",
+    "train",
     "train_reference",
 ]

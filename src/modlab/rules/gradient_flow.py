@@ -38,9 +38,7 @@ class Moments:
 
     def block(self, rows: torch.Tensor, cols: torch.Tensor) -> "Moments":
         """The moments a module reading inputs ``cols`` and writing outputs ``rows`` sees."""
-        return Moments(
-            self.sigma_x[cols][:, cols], self.sigma_yx[rows][:, cols], self.sigma_y[rows][:, rows]
-        )
+        return Moments(self.sigma_x[cols][:, cols], self.sigma_yx[rows][:, cols], self.sigma_y[rows][:, rows])
 
     def to(self, device: torch.device) -> "Moments":
         return Moments(self.sigma_x.to(device), self.sigma_yx.to(device), self.sigma_y.to(device))
@@ -123,7 +121,9 @@ def _reference_step(weights: list[np.ndarray], m: Moments, rate: float, extra: E
     new = []
     for l in range(depth):
         above = np.linalg.multi_dot([identity_out, *weights[:l:-1], np.eye(weights[l].shape[0])])
-        below = np.linalg.multi_dot([np.eye(weights[l].shape[1]), *weights[l - 1 :: -1], identity_in]) if l else identity_in
+        below = (
+            np.linalg.multi_dot([np.eye(weights[l].shape[1]), *weights[l - 1 :: -1], identity_in]) if l else identity_in
+        )
         new.append(weights[l] + rate * above.T @ error @ below.T)
     if extra is not None:
         new = [w + rate * e for w, e in zip(new, extra(weights, m))]

@@ -68,7 +68,9 @@ class KernelRuleConfig(Config):
     steps: int = Field(200, ge=1, description="Adam steps of every descent")
     batch_size: int = Field(512, ge=2, description="training points per step (all of them if fewer)")
     lr: float = Field(0.05, gt=0, description="Adam learning rate on the projections")
-    joint_restarts: int = Field(6, ge=1, description="random starts R of the joint descent (per_module: one per module)")
+    joint_restarts: int = Field(
+        6, ge=1, description="random starts R of the joint descent (per_module: one per module)"
+    )
     ridge: float = Field(1e-3, gt=0, description="jitter ε relative to the kernel's mean diagonal")
     eval_size: int = Field(1024, ge=2, description="first training points on which final objectives are compared")
     record_every: int = Field(10, ge=1, description="steps between recorded projections (the overlap course)")
@@ -165,8 +167,12 @@ def mean_module_kernel(z: torch.Tensor, kernel: str, layers: Layers | None) -> t
 
 
 def draw_search(
-    generators: Sequence[torch.Generator], per_descent: int, input_dim: int, module_dim: int,
-    n_train: int, cfg: KernelRuleConfig,
+    generators: Sequence[torch.Generator],
+    per_descent: int,
+    input_dim: int,
+    module_dim: int,
+    n_train: int,
+    cfg: KernelRuleConfig,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Every descent's random start and mini-batches, each from its own generator.
     Returns starts (S, M, D, b̂) and batch indices (S, steps, B)."""
@@ -188,8 +194,13 @@ def descent_layers(layers: Layers | None, variant: str) -> Layers | None:
 
 
 def find_projections(
-    x: torch.Tensor, y: torch.Tensor, cfg: KernelRuleConfig, n_modules: int, module_dim: int,
-    generators: Sequence[torch.Generator], layers: Layers | None = None,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    cfg: KernelRuleConfig,
+    n_modules: int,
+    module_dim: int,
+    generators: Sequence[torch.Generator],
+    layers: Layers | None = None,
 ) -> KernelRuleResult:
     """The batched search. x (n, D), y (n,); ``generators``: one per descent
     (``cfg.n_descents(n_modules)``); ``layers``: the modules' initial weights stacked over modules,
@@ -230,8 +241,13 @@ def evaluate_objectives(
 
 
 def find_projections_reference(
-    x: torch.Tensor, y: torch.Tensor, cfg: KernelRuleConfig, n_modules: int, module_dim: int,
-    generators: Sequence[torch.Generator], layers: Layers | None = None,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    cfg: KernelRuleConfig,
+    n_modules: int,
+    module_dim: int,
+    generators: Sequence[torch.Generator],
+    layers: Layers | None = None,
 ) -> KernelRuleResult:
     """The same search, descents one after another and a Python loop over modules (the reference
     that :func:`find_projections` is checked against, and the benchmark's baseline)."""
@@ -256,7 +272,9 @@ def find_projections_reference(
             if (step + 1) % cfg.record_every == 0 or step + 1 == cfg.steps:
                 history.append(frames.detach().clone())
         with torch.no_grad():
-            objectives.append(_summed_objective(frames, x[: cfg.eval_size], y[: cfg.eval_size], cfg, layers, descent_modules))
+            objectives.append(
+                _summed_objective(frames, x[: cfg.eval_size], y[: cfg.eval_size], cfg, layers, descent_modules)
+            )
         finals.append(frames.detach())
         traces.append(torch.stack(trace))
         histories.append(torch.stack(history))
@@ -293,7 +311,12 @@ def _result(cfg, final, objectives, traces, history) -> KernelRuleResult:
 
 
 def search_flops(
-    cfg: KernelRuleConfig, n_train: int, input_dim: int, n_modules: int, module_dim: int, widths: Sequence[int] | None,
+    cfg: KernelRuleConfig,
+    n_train: int,
+    input_dim: int,
+    n_modules: int,
+    module_dim: int,
+    widths: Sequence[int] | None,
 ) -> float:
     """Estimated FLOPs of the whole search (every descent, backward counted as twice the forward,
     plus the final evaluation). ``widths``: a module's layer widths ``(b̂, h_1, …, 1)`` (module kernel)."""

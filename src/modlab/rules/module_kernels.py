@@ -79,9 +79,13 @@ def rbf_kernels(z: torch.Tensor) -> torch.Tensor:
 def stack_module_layers(blocks: Sequence[nn.Module]) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """The (weight, bias) of every ``nn.Linear`` of each block, stacked over blocks (detached):
     ``[(W_l (K̂, out_l, in_l), bias_l (K̂, out_l))]``. All blocks must share one architecture."""
-    per_block = [[(m.weight.detach(), m.bias.detach()) for m in b.modules() if isinstance(m, nn.Linear)] for b in blocks]
-    return [(torch.stack([p[i][0] for p in per_block]), torch.stack([p[i][1] for p in per_block]))
-            for i in range(len(per_block[0]))]
+    per_block = [
+        [(m.weight.detach(), m.bias.detach()) for m in b.modules() if isinstance(m, nn.Linear)] for b in blocks
+    ]
+    return [
+        (torch.stack([p[i][0] for p in per_block]), torch.stack([p[i][1] for p in per_block]))
+        for i in range(len(per_block[0]))
+    ]
 
 
 def ntk_flops(n: int, widths: Sequence[int]) -> float:

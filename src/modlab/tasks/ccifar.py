@@ -34,8 +34,14 @@ class CompositionalImages:
 
 
 def make_compositional_images(
-    train: LabelledImages, test: LabelledImages, n_slots: int, n_train: int, n_test: int,
-    modulus: int, noise_std: float, generator: torch.Generator,
+    train: LabelledImages,
+    test: LabelledImages,
+    n_slots: int,
+    n_train: int,
+    n_test: int,
+    modulus: int,
+    noise_std: float,
+    generator: torch.Generator,
 ) -> CompositionalImages:
     """Draw every set from ``generator`` (deterministic given its state)."""
     mean = train.images.mean(dim=(0, 2, 3), keepdim=True)
@@ -52,8 +58,9 @@ def make_compositional_images(
     seen_x, seen_y = draw(test, n_test, unseen=False)
     unseen_x, unseen_y = draw(test, n_test, unseen=True)
     noisy_x = add_noise(unseen_x, noise_std, generator)
-    return CompositionalImages(flat(train_x), train_y, flat(seen_x), seen_y, flat(unseen_x), unseen_y,
-                               flat(noisy_x), tuple(train_x.shape[1:]))
+    return CompositionalImages(
+        flat(train_x), train_y, flat(seen_x), seen_y, flat(unseen_x), unseen_y, flat(noisy_x), tuple(train_x.shape[1:])
+    )
 
 
 def slot_energy(projections: torch.Tensor, image_shape: tuple[int, int, int], n_slots: int) -> torch.Tensor:

@@ -40,8 +40,12 @@ def compositional_targets(labels: torch.Tensor, scale: float) -> torch.Tensor:
 
 
 def make_compositional_digits(
-    train: LabelledImages, test: LabelledImages, n_slots: int = 3, scale: float = 10.0,
-    max_train_images: int | None = None, max_test_images: int | None = None,
+    train: LabelledImages,
+    test: LabelledImages,
+    n_slots: int = 3,
+    scale: float = 10.0,
+    max_train_images: int | None = None,
+    max_test_images: int | None = None,
 ) -> CompositionalDigits:
     """Compose the first ``max_*_images`` images of each split (all by default) chunk by chunk."""
     parts = []

@@ -38,10 +38,16 @@ class DatasetSpaceConfig(Config):
     k1: int = Field(3, ge=0, description="identity blocks in the input")
     k2: int = Field(1, ge=0, description="identity blocks in the output")
     r: float = Field(1.0, ge=0, description="scale of the identity blocks")
-    n_features: int | None = Field(None, ge=0, description="binary features generating P = 2^n_features points (default n1)")
-    row_seed: int | None = Field(None, ge=0, le=MAX_SEED, description="draw which n2 rows of X_sys are outputs (default: the first n2)")
+    n_features: int | None = Field(
+        None, ge=0, description="binary features generating P = 2^n_features points (default n1)"
+    )
+    row_seed: int | None = Field(
+        None, ge=0, le=MAX_SEED, description="draw which n2 rows of X_sys are outputs (default: the first n2)"
+    )
     n_train: int | None = Field(None, ge=1, description="training columns of a held-out split (default: all P)")
-    split_seed: int | None = Field(None, ge=0, le=MAX_SEED, description="draw the training columns (default: the first n_train)")
+    split_seed: int | None = Field(
+        None, ge=0, le=MAX_SEED, description="draw the training columns (default: the first n_train)"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> "DatasetSpaceConfig":
@@ -113,7 +119,11 @@ def make_dataset(cfg: DatasetSpaceConfig) -> DatasetSpace:
     x = torch.cat([x_sys, *[identity] * cfg.k1])
     y = torch.cat([x_sys[output_rows], *[identity] * cfg.k2])
     n_train = n_points if cfg.n_train is None else cfg.n_train
-    order = torch.randperm(n_points, generator=torch.Generator().manual_seed(cfg.split_seed)) if cfg.split_seed is not None else torch.arange(n_points)
+    order = (
+        torch.randperm(n_points, generator=torch.Generator().manual_seed(cfg.split_seed))
+        if cfg.split_seed is not None
+        else torch.arange(n_points)
+    )
     return DatasetSpace(
         x=x,
         y=y,

@@ -37,8 +37,10 @@ N_CLASSES = 10
 DIGITS_TRAIN = 1200  # load_digits' first 1200 images train, the other 597 test (spec B §6)
 CIFAR_FILES = {"train": [f"data_batch_{i}" for i in range(1, 6)], "test": ["test_batch"]}
 CIFAR_SHAPE = (3, 32, 32)
-MNIST_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-               "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+MNIST_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
 IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC = 0x00000803, 0x00000801
 
 
@@ -80,7 +82,9 @@ def resolve_data_dir(data_dir: str | Path | None, source: str) -> Path:
     """``data_dir``, else ``$MODLAB_DATA``; a DataFileError if neither names an existing folder."""
     given = data_dir if data_dir is not None else os.environ.get(DATA_ENV)
     if not given:
-        raise DataFileError(f"source {source!r} reads files: pass --data-dir DIR or set {DATA_ENV}=DIR (nothing is downloaded)")
+        raise DataFileError(
+            f"source {source!r} reads files: pass --data-dir DIR or set {DATA_ENV}=DIR (nothing is downloaded)"
+        )
     path = Path(given).expanduser()
     if not path.is_dir():
         raise DataFileError(f"data folder {path} for source {source!r} does not exist")
@@ -129,9 +133,13 @@ def _read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     data = batch.get(b"data") if isinstance(batch, dict) else None
     labels = np.asarray(batch.get(b"labels", []) if isinstance(batch, dict) else [])
     ok = (
-        isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 2
-        and data.shape[1] == int(np.prod(CIFAR_SHAPE)) and labels.shape == (data.shape[0],)
-        and labels.dtype.kind in "iu" and (labels.size == 0 or (labels.min() >= 0 and labels.max() < N_CLASSES))
+        isinstance(data, np.ndarray)
+        and data.dtype == np.uint8
+        and data.ndim == 2
+        and data.shape[1] == int(np.prod(CIFAR_SHAPE))
+        and labels.shape == (data.shape[0],)
+        and labels.dtype.kind in "iu"
+        and (labels.size == 0 or (labels.min() >= 0 and labels.max() < N_CLASSES))
     )
     if not ok:
         raise DataFileError(f"file {path} is not {expected}")
@@ -142,8 +150,13 @@ class _ArraysOnlyUnpickler(pickle.Unpickler):
     """Unpickles dicts, lists, bytes and numpy arrays; refuses every other global. (``_codecs.encode``
     is how protocol-2 pickles written by Python 3 spell bytes.)"""
 
-    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-               ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("_codecs", "encode"),
+    }
 
     def find_class(self, module: str, name: str):
         if (module, name) not in self.ALLOWED:
@@ -158,7 +171,9 @@ def read_mnist(folder: Path, split: Split) -> LabelledImages:
     images = _read_idx(_idx_path(Path(folder), image_name), IDX_IMAGES_MAGIC, "images (N×rows×cols uint8)")
     labels = _read_idx(_idx_path(Path(folder), label_name), IDX_LABELS_MAGIC, "labels (N uint8)")
     if len(images) != len(labels):
-        raise DataFileError(f"files {image_name} and {label_name} in {folder}: {len(images)} images but {len(labels)} labels")
+        raise DataFileError(
+            f"files {image_name} and {label_name} in {folder}: {len(images)} images but {len(labels)} labels"
+        )
     if labels.size and labels.max() >= N_CLASSES:
         raise DataFileError(f"file {label_name} in {folder}: expected labels 0–9, found {int(labels.max())}")
     tensor = torch.as_tensor(images, dtype=torch.float32).unsqueeze(1) / 255.0
@@ -186,7 +201,9 @@ def _read_idx(path: Path, magic: int, what: str) -> np.ndarray:
     shape = tuple(int.from_bytes(raw[4 * (i + 1) : 4 * (i + 2)], "big") for i in range(n_dims))
     size = int(np.prod(shape))
     if len(raw) - header != size:
-        raise DataFileError(f"file {path}: header promises {size} bytes of data ({'×'.join(map(str, shape))}), found {len(raw) - header}")
+        raise DataFileError(
+            f"file {path}: header promises {size} bytes of data ({'×'.join(map(str, shape))}), found {len(raw) - header}"
+        )
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape).copy()
 
 
@@ -195,4 +212,13 @@ def _first_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
-__all__ = ["DATA_ENV", "DataFileError", "check_files", "LabelledImages", "load_images", "read_cifar10", "read_mnist", "resolve_data_dir"]
+__all__ = [
+    "DATA_ENV",
+    "DataFileError",
+    "check_files",
+    "LabelledImages",
+    "load_images",
+    "read_cifar10",
+    "read_mnist",
+    "resolve_data_dir",
+]

@@ -41,7 +41,6 @@ from modlab.frames import random_orthonormal
 from modlab.seeding import named_generator
 
 
-
 class SineTaskConfig(Config):
     """Every knob of the modular sine-wave task. For the ``random`` layout ``input_dim`` is m."""
 
@@ -68,7 +67,9 @@ class SineTaskConfig(Config):
                 f"≤ input_dim = {self.input_dim}"
             )
         if self.layout == "random" and self.rho > 0:
-            raise ValueError(f"rho = {self.rho}: correlated modules need layout 'orthogonal' (random layout allows rho = 0)")
+            raise ValueError(
+                f"rho = {self.rho}: correlated modules need layout 'orthogonal' (random layout allows rho = 0)"
+            )
         return self
 
     @property
@@ -141,11 +142,17 @@ def make_sine_task(cfg: SineTaskConfig) -> SineTask:
     if cfg.layout == "orthogonal":
         x_ood = draw_inputs(cfg, projections, cfg.n_test, 0.0, 1.0, split_generator(cfg.seed, "ood"))
     return SineTask(
-        cfg, projections, modules,
-        x_train, target(x_train) + label_noise,
-        x_test, target(x_test),
-        x_ood, None if x_ood is None else target(x_ood),
-        x_scale, target(x_scale),
+        cfg,
+        projections,
+        modules,
+        x_train,
+        target(x_train) + label_noise,
+        x_test,
+        target(x_test),
+        x_ood,
+        None if x_ood is None else target(x_ood),
+        x_scale,
+        target(x_scale),
     )
 
 
@@ -214,7 +221,9 @@ def target_moments(task: SineTask, input_cov: torch.Tensor) -> tuple[float, floa
     ½[cos(φ−φ') e^{−(w−w')ᵀΣ(w−w')/2} − cos(φ+φ') e^{−(w+w')ᵀΣ(w+w')/2}]``.
     """
     cov = input_cov.double()
-    w = torch.einsum("kdb,kjb->kjd", task.projections.double(), task.modules.frequencies.double()).reshape(-1, cov.shape[0])
+    w = torch.einsum("kdb,kjb->kjd", task.projections.double(), task.modules.frequencies.double()).reshape(
+        -1, cov.shape[0]
+    )
     phase = task.modules.phases.double().reshape(-1)
     amp = task.modules.amplitudes.double().reshape(-1) / math.sqrt(task.config.n_modules)
     quad = lambda v: torch.einsum("...d,de,...e->...", v, cov, v)  # noqa: E731

@@ -193,7 +193,9 @@ def quadrant_norms_theory(p: Point, pi1, pi2, pi3) -> dict[str, np.ndarray]:
         "oy_ox": np.sqrt(p.n2 * P**2 / (A * B)) * pi1,
         "oy_gx": np.sqrt(p.n2 * P * k1r2 / (A * B)) * pi1,
         "gy_ox": np.sqrt(k2r2 * p.n2 * P / (A * B) * pi1**2 + (p.n1 - p.n2) * P / A * pi2**2),
-        "gy_gx": np.sqrt(k2r2 * p.n2 * k1r2 / (A * B) * pi1**2 + (p.n1 - p.n2) * k1r2 / A * pi2**2 + (P - p.n1) * pi3**2),
+        "gy_gx": np.sqrt(
+            k2r2 * p.n2 * k1r2 / (A * B) * pi1**2 + (p.n1 - p.n2) * k1r2 / A * pi2**2 + (P - p.n1) * pi3**2
+        ),
     }
 
 

@@ -109,9 +109,7 @@ def model_block(spectrum: Spectrum, architecture: Architecture, m, n_modules: in
     return p_total, dim, spectrum.head_trace(dim, p), spectrum.tail_trace(dim, p)
 
 
-def block_eigenvalues(
-    spectrum: Spectrum, architecture: Architecture, n_modules: int, dim: float, p: int
-) -> np.ndarray:
+def block_eigenvalues(spectrum: Spectrum, architecture: Architecture, n_modules: int, dim: float, p: int) -> np.ndarray:
     """Eigenvalues of the modelled block, ``(p_total,)``: ``Λ₁(m)``, or ``Λ₁(b)/K`` tiled K times."""
     eigs = spectrum.eigenvalues(dim, int(p))
     if architecture == "modular":

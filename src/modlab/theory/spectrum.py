@@ -34,9 +34,7 @@ class Spectrum:
 
     def __post_init__(self) -> None:
         if self.family not in ("power_increment", "equal", "truncated_power"):
-            raise ValueError(
-                f"spectrum.family = {self.family!r}: allowed power_increment, equal, truncated_power"
-            )
+            raise ValueError(f"spectrum.family = {self.family!r}: allowed power_increment, equal, truncated_power")
         if not self.scale > 0:
             raise ValueError(f"spectrum.scale = {self.scale}: must be > 0")
         if not self.omega > 1:
@@ -60,7 +58,7 @@ class Spectrum:
         """``Tr Λ₂``: total power beyond the first ``p`` eigenvalues (broadcast over dim and p)."""
         dim, p = np.broadcast_arrays(np.asarray(dim, dtype=float), np.asarray(p, dtype=float))
         if self.family == "power_increment":
-            return self.scale * (p + 1.0) ** (-self.omega ** (-dim))
+            return self.scale * (p + 1.0) ** (-(self.omega ** (-dim)))
         count = self.n_features(dim)
         if self.family == "equal":
             return self.scale * np.maximum(count - p, 0.0) / count
@@ -78,8 +76,6 @@ def _harmonic(n: np.ndarray, alpha: float) -> np.ndarray:
     n = np.asarray(n, dtype=float)
     top = int(np.max(n, initial=0))
     if top > MAX_TRUNCATED_FEATURES:
-        raise ValueError(
-            f"truncated_power spectrum with {top} features: at most {MAX_TRUNCATED_FEATURES}"
-        )
+        raise ValueError(f"truncated_power spectrum with {top} features: at most {MAX_TRUNCATED_FEATURES}")
     partial = np.concatenate([[0.0], np.cumsum(np.arange(1, top + 1, dtype=float) ** -alpha)])
     return partial[n.astype(int)]
