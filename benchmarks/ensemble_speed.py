@@ -1,6 +1,6 @@
 """How fast the ensemble engine trains many small networks: per-model loop vs vmap vs hand-batched.
 
-Cases (each trained three ways through ``modlab.engine.ensemble.train_ensemble``, 100 plain SGD
+Cases (each trained three ways through ``modlab.train.ensemble.train_ensemble``, 100 plain SGD
 steps, full batch: every member has exactly ``batch`` samples):
   (a) 64 small modules, MLP 4 → 16 → 16 → 1, batch 128;
   (b) 64 wide MLPs,     MLP 16 → 64 → 64 → 1, batch 256.
@@ -25,7 +25,7 @@ import torch
 
 CLOCKS = {"wall": time.perf_counter, "process": time.process_time}
 
-from modlab.engine.ensemble import TrainSettings, train_ensemble
+from modlab.train.ensemble import TrainSettings, train_ensemble
 from modlab.models import MLP
 
 CASES = {"small": dict(widths=(4, 16, 16, 1), batch=128), "wide": dict(widths=(16, 64, 64, 1), batch=256)}

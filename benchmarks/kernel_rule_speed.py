@@ -22,7 +22,7 @@ import time
 
 import torch
 
-from modlab.engine.device import resolve_device
+from modlab.train.device import resolve_device
 from modlab.experiments.sine import SineConfig, run_batch
 from modlab.models import MLP
 from modlab.rules.kernel_rule import KernelRuleConfig, find_projections, find_projections_reference

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import torch
 
-from modlab.engine import LocalBackend, RayBackend, SweepSpec, run_sweep
-from modlab.engine.sweep import make_batches, run_batch_safely
+from modlab.sweep import LocalBackend, RayBackend, SweepSpec, run_sweep
+from modlab.sweep.runner import make_batches, run_batch_safely
 from modlab.store import Store
 
 

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from backend_probes import die_on_request, pid_and_threads, raise_on_three, square, torch_threads
 
-from modlab.engine import LocalBackend, Lost, RayBackend, SweepSpec, make_backend, run_sweep
-from modlab.engine.backends import RAY_CPUS_PER_TASK, threads_per_worker
+from modlab.sweep import LocalBackend, Lost, RayBackend, SweepSpec, make_backend, run_sweep
+from modlab.sweep.backends import RAY_CPUS_PER_TASK, threads_per_worker
 from modlab.errors import ConfigError, ModlabError
 from modlab.store import Store
 

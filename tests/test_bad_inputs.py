@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from modlab.cli import main, printable
-from modlab.engine import SweepSpec, run_sweep
+from modlab.sweep import SweepSpec, run_sweep
 from modlab.experiments.linear_rf import LinearRFConfig
 from modlab.store import Store
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from modlab.engine.ensemble import TrainSettings, pad_members, split_validation, train_ensemble
+from modlab.train.ensemble import TrainSettings, pad_members, split_validation, train_ensemble
 from modlab.errors import ConfigError
 from modlab.models import MLP, ModularMLP
 

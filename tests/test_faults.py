@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 from backend_probes import torch_threads
 
-from modlab.engine import SweepSpec, run_sweep
-from modlab.engine.backends import threads_per_worker
+from modlab.sweep import SweepSpec, run_sweep
+from modlab.sweep.backends import threads_per_worker
 from modlab.store import Store
 
 SEEDS = [0, 1, 2, 3]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from modlab.engine.minibatch import CHUNK_STEPS, BatchSchedule, padded_weights
+from modlab.train.minibatch import CHUNK_STEPS, BatchSchedule, padded_weights
 
 
 def test_each_epoch_visits_every_sample_once():

@@ -15,8 +15,8 @@ from backend_probes import torch_threads
 
 import modlab
 from modlab.cli import main
-from modlab.engine import LocalBackend, SweepSpec, run_sweep
-from modlab.engine.backends import threads_per_worker
+from modlab.sweep import LocalBackend, SweepSpec, run_sweep
+from modlab.sweep.backends import threads_per_worker
 from modlab.store import Store
 
 SPEC = SweepSpec(

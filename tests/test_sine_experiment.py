@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from modlab.config import config_key
-from modlab.engine.backends import LocalBackend
-from modlab.engine.sweep import SweepSpec, make_batches, run_sweep
+from modlab.sweep.backends import LocalBackend
+from modlab.sweep import SweepSpec, make_batches, run_sweep
 from modlab.errors import ConfigError
 from modlab.experiments.sine import SineConfig, build_model, run_batch
 from modlab.measures import mean_overlap

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from modlab.engine.stacked_optim import StackedOptimizer
+from modlab.train.stacked_optim import StackedOptimizer
 
 
 @pytest.mark.parametrize("kind, momentum", [("adam", 0.0), ("sgd", 0.0), ("sgd", 0.8)])

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from modlab.engine import SweepSpec, SweepStopped, run_sweep
-from modlab.engine.sweep import make_batches
+from modlab.sweep import SweepSpec, SweepStopped, run_sweep
+from modlab.sweep import make_batches
 from modlab.errors import ConfigError
 from modlab.store import Store
 

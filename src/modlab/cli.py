@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     fig = sub.add_parser("figure", help="regenerate a figure (NAME.png, NAME.pdf, NAME.json)")
     fig.add_argument("name", nargs="?", help="figure name (see --list)")
     fig.add_argument("--list", action="store_true", help="list the figures")
-    fig.add_argument("--preset", default="quick", help="quick | paper")
+    fig.add_argument("--preset", default="quick", help="quick | full | paper")
     fig.add_argument("--out", default="results/figures", help="output folder")
     fig.add_argument("--store", default=None, help="results store (default OUT/modlab.sqlite)")
     fig.add_argument("--device", default="auto", help="auto | cpu | cuda")
@@ -124,7 +124,7 @@ def _use_data_dir(data_dir: str | None) -> None:
 
 
 def _backend(args):
-    from modlab.engine import make_backend
+    from modlab.sweep import make_backend
 
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers {args.workers}: must be ≥ 1")
@@ -140,7 +140,7 @@ def _yaml_value(item: str, text: str):
 
 def _checked_runtime(args):
     """Device and backend validated before any store is opened or created."""
-    from modlab.engine.device import resolve_device
+    from modlab.train.device import resolve_device
 
     resolve_device(args.device)
     return _backend(args)
@@ -148,8 +148,8 @@ def _checked_runtime(args):
 
 def cmd_run(args) -> int:
     from modlab.config import read_mapping_file
-    from modlab.engine import SweepSpec, run_sweep
-    from modlab.engine.sweep import set_dotted
+    from modlab.sweep import SweepSpec, run_sweep
+    from modlab.config import set_dotted
     from modlab.experiments import EXPERIMENTS
     from modlab.plots import jsonable
     from modlab.store import Store
@@ -190,7 +190,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from modlab.engine import SweepSpec, run_sweep
+    from modlab.sweep import SweepSpec, run_sweep
     from modlab.store import Store
 
     spec = SweepSpec.load(args.spec)
@@ -236,7 +236,7 @@ def cmd_figure(args) -> int:
 def cmd_results(args) -> int:
     import pandas as pd
 
-    from modlab.engine import SweepSpec
+    from modlab.sweep import SweepSpec
     from modlab.store import Store
 
     keys = SweepSpec.load(args.spec).keys() if args.spec else None

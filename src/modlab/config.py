@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -126,3 +127,67 @@ def read_mapping_file(path: str | Path, what: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"{what} file {path} must hold a mapping, got {type(data).__name__}")
     return data
+
+
+def check_finite(fields: dict[str, Any], where: str, prefix: str = "") -> None:
+    """Configs are hashed as JSON, which has no NaN or infinity: refuse them with a clear line."""
+    for name, value in fields.items():
+        if isinstance(value, dict):
+            check_finite(value, where, f"{prefix}{name}.")
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, float) and not math.isfinite(item):
+                raise ConfigError(f"{where}: field '{prefix}{name}' = {value!r}: must be a finite number")
+
+
+def deep_copy(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: deep_copy(v) if isinstance(v, dict) else v for k, v in data.items()}
+
+
+def nested_defaults(config_cls: type[Config]) -> dict[str, Any]:
+    """Where the experiment's default of a nested-config field (``train``, ``kernel_rule`` …) differs
+    from that class's own defaults, the differing values; so setting one nested field keeps the
+    experiment's other choices in that block. Shape: field name → {sub-field: value}."""
+    out = {}
+    for name, field in config_cls.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        if not isinstance(default, Config):
+            continue
+        try:
+            plain = type(default)().to_dict()
+        except ValidationError:
+            plain = {}
+        changed = {key: value for key, value in default.to_dict().items() if plain.get(key, object()) != value}
+        if changed:
+            out[name] = changed
+    return out
+
+
+def merge_nested(defaults: dict[str, Any], point: dict[str, Any]) -> dict[str, Any]:
+    """``point`` with each nested block it sets laid over that block's default."""
+    merged = dict(point)
+    for name, default in defaults.items():
+        if isinstance(point.get(name), dict):
+            merged[name] = _overlay(default, point[name])
+    return merged
+
+
+def _overlay(default: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """``given`` over ``default``, recursively where both hold mappings (neither is changed)."""
+    out = dict(default)
+    for name, value in given.items():
+        below = default.get(name)
+        out[name] = _overlay(below, value) if isinstance(below, dict) and isinstance(value, dict) else value
+    return out
+
+
+def set_dotted(target: dict[str, Any], dotted: str, value: Any) -> None:
+    if not all(dotted.split(".")):
+        raise ConfigError(f"field name {dotted!r}: expected names joined by dots, like 'train.lr'")
+    *parents, leaf = dotted.split(".")
+    for name in parents:
+        child = target.setdefault(name, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"sweep spec: axis '{dotted}' goes inside '{name}', which is not a mapping")
+        target = child
+    target[leaf] = value

@@ -20,7 +20,7 @@ centring).
 
 Training: the summed cross-entropy of the k heads, mini-batch Adam (or SGD), ``epochs`` passes over
 the ``n_train`` composites (the paper trained one epoch), all seeds of a point as one ensemble
-(:func:`~modlab.engine.ensemble.train_ensemble`). Metrics: mean per-slot accuracy on ``train``,
+(:func:`~modlab.train.ensemble.train_ensemble`). Metrics: mean per-slot accuracy on ``train``,
 ``seen`` and ``unseen`` combinations of test images and on the unseen ones under noise (``noisy``);
 ``unseen_accuracy_curve`` at ``curve_epochs`` (four points per epoch, at most 40 in all); for modular methods each
 module's share of input energy per slot, before training (``slot_energy_start``, after the kernel
@@ -40,7 +40,7 @@ from pydantic import Field, model_validator
 from torch import nn
 
 from modlab.config import MAX_SEED, Config
-from modlab.engine.ensemble import TrainSettings, ensemble_forward, pad_members, train_ensemble
+from modlab.train.ensemble import TrainSettings, ensemble_forward, pad_members, train_ensemble
 from modlab.experiments.registry import Experiment, Metrics, register
 from modlab.models import MLP, ModularMLP
 from modlab.rules.kernel_rule import RULE_VARIANTS, KernelRuleConfig, find_projections, variant_follows

@@ -8,7 +8,7 @@ errors are measured on up to ``eval_points`` fixed random train and test composi
 compositional = squared error on the 10k systematic outputs / k, non-compositional = squared error
 on the 10^k non-systematic outputs / r². (The paper divides by 3 and by 100 = r² for k = 3, r = 10.)
 The seeds of a point train as one ensemble (``torch.func.vmap`` over the stacked ConvNets,
-:func:`~modlab.engine.ensemble.train_ensemble`); ``method="loop"`` is the per-model reference.
+:func:`~modlab.train.ensemble.train_ensemble`); ``method="loop"`` is the per-model reference.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import torch
 from pydantic import Field, model_validator
 
 from modlab.config import MAX_SEED, Config, config_key
-from modlab.engine.ensemble import Method, TrainSettings, ensemble_forward, pad_members, train_ensemble
+from modlab.train.ensemble import Method, TrainSettings, ensemble_forward, pad_members, train_ensemble
 from modlab.experiments.registry import Experiment, Metrics, register
 from modlab.models.convnet import ConvNet, SplitConvNet, paper_kernels
 from modlab.seeding import named_generator

@@ -3,7 +3,7 @@ modular sine-wave task (spec A §2–3).
 
 One run = one network (seed) on one task draw (``task.seed``) with ``task.n_train`` samples. Runs
 that differ only in ``seed``, ``task.seed``, ``task.n_train`` or ``train.lr`` are trained as one
-ensemble (:func:`~modlab.engine.ensemble.train_ensemble`), each member on its own data.
+ensemble (:func:`~modlab.train.ensemble.train_ensemble`), each member on its own data.
 
 Metrics (every loss is a mean squared error; ``*_nmse`` divides it by the variance of that set's
 own targets, so predicting a constant scores ≈ 1, as the spec's "test MSE / Var(y)"): ``test``
@@ -41,7 +41,7 @@ from pydantic import Field, field_validator, model_validator
 from torch import nn
 
 from modlab.config import MAX_SEED, Config
-from modlab.engine.ensemble import TrainSettings, pad_members, train_ensemble
+from modlab.train.ensemble import TrainSettings, pad_members, train_ensemble
 from modlab.experiments.registry import Experiment, Metrics, register
 from modlab.measures import mean_overlap, overlap_matrix
 from modlab.models import MLP, ModularMLP, count_params, width_for_budget

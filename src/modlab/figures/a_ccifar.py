@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from modlab.engine.sweep import SweepSpec
+from modlab.sweep import SweepSpec
 from modlab.experiments.compositional_cifar import METHODS, RULE_VARIANTS
 from modlab.figures.registry import FigureContext, figure
 from modlab.plots import new_figure

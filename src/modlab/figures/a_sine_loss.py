@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from modlab.engine.sweep import SweepSpec
+from modlab.sweep import SweepSpec
 from modlab.figures.registry import FigureContext, figure
 from modlab.plots import mean_se, new_figure, sim_markers
 

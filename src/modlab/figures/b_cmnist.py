@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from modlab.engine.sweep import SweepSpec
+from modlab.sweep import SweepSpec
 from modlab.figures.registry import FigureContext, figure
 from modlab.plots import new_figure
 from modlab.tasks.image_data import DATA_ENV, check_files

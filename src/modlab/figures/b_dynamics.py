@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from modlab.engine.sweep import SweepSpec
+from modlab.sweep import SweepSpec
 from modlab.experiments.linear_modules import LinearModulesConfig, epochs_axis, point_of
 from modlab.figures.registry import FigureContext, figure
 from modlab.plots import new_figure, save_figure

@@ -4,25 +4,33 @@ A figure is a preset (sweep specs run through the store, so a rerun after a cras
 is missing) plus a plot of the resulting table. ``make(ctx)`` draws and returns a matplotlib figure
 and the JSON-able dict of every plotted number and summary; :func:`make_figure` writes
 ``NAME.png``, ``NAME.pdf`` and ``NAME.json`` into the output folder.
+
+Presets are typed: a figure registers one frozen :class:`~modlab.config.Config` object per preset
+name (``quick``: tests and the demo, a minute or two on two cores; ``full``: the papers' ranges,
+sized for a CPU; ``paper``: the papers' own scale) and reads the chosen one as ``ctx.settings``.
+A test or a user passes their own object of the same class instead of a name.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from modlab.engine.backends import Backend
-from modlab.engine.sweep import SweepReport, SweepSpec, run_sweep
+from modlab.sweep.backends import Backend
+from modlab.sweep import SweepReport, SweepSpec, run_sweep
+from modlab.config import Config
 from modlab.errors import ConfigError, ModlabError
 from modlab.store import Store
 
-PRESETS = ("quick", "paper")
+PRESETS = ("quick", "full", "paper")
+CUSTOM = "custom"
 
 
 @dataclass
 class FigureContext:
-    """What a figure's ``make`` needs: preset, store, device, backend, progress."""
+    """What a figure's ``make`` needs: the preset's name and its typed settings, store, device,
+    backend, progress."""
 
     preset: str
     store: Store
@@ -30,6 +38,7 @@ class FigureContext:
     backend: Backend | None = None
     progress: bool = True
     retry_failed: bool = False
+    settings: Any = None
 
     def sweep(self, spec: SweepSpec):
         """Run (or resume) a sweep in the store and return its tidy table of finished runs."""
@@ -54,18 +63,36 @@ class Figure:
     name: str
     description: str
     make: Callable[[FigureContext], tuple[Any, dict[str, Any]]]
+    presets: dict[str, Config] = field(default_factory=dict)
+
+    def settings(self, preset: str | Config) -> tuple[str, Config | None]:
+        """(preset name, typed settings) for a preset name or a settings object of this figure."""
+        if isinstance(preset, Config):
+            kinds = {type(p) for p in self.presets.values()}
+            if kinds and type(preset) not in kinds:
+                allowed = ", ".join(sorted(k.__name__ for k in kinds))
+                raise ConfigError(
+                    f"figure {self.name!r}: preset object of type {type(preset).__name__}, expected {allowed}"
+                )
+            return CUSTOM, preset
+        if preset not in PRESETS:
+            raise ConfigError(f"preset {preset!r}: allowed {', '.join(PRESETS)}")
+        if self.presets and preset not in self.presets:
+            raise ConfigError(f"figure {self.name!r} has no {preset!r} preset (it has {', '.join(self.presets)})")
+        return preset, self.presets.get(preset)
 
 
 FIGURES: dict[str, Figure] = {}
 
 
-def figure(name: str, description: str):
-    """Decorator registering ``make(ctx) -> (matplotlib Figure, data dict)`` under ``name``."""
+def figure(name: str, description: str, presets: dict[str, Config] | None = None):
+    """Decorator registering ``make(ctx) -> (matplotlib Figure, data dict)`` under ``name``, with its
+    typed ``presets`` (preset name → settings object, read as ``ctx.settings``)."""
 
     def register(make):
         if name in FIGURES:
             raise ValueError(f"figure {name!r} registered twice")
-        FIGURES[name] = Figure(name, description, make)
+        FIGURES[name] = Figure(name, description, make, dict(presets or {}))
         return make
 
     return register
@@ -73,7 +100,7 @@ def figure(name: str, description: str):
 
 def make_figure(
     name: str,
-    preset: str,
+    preset: str | Config,
     out_dir: str | Path,
     *,
     store_path: str | Path | None = None,
@@ -82,18 +109,20 @@ def make_figure(
     progress: bool = True,
     retry_failed: bool = False,
 ) -> dict[str, Path]:
-    """Regenerate figure ``name`` into ``out_dir``; returns the paths of the files written."""
+    """Regenerate figure ``name`` at ``preset`` (a name, or a settings object of the figure's preset
+    class) into ``out_dir``; returns the paths of the files written."""
     from modlab.plots import save_figure
 
     if name not in FIGURES:
         raise ConfigError(f"unknown figure {name!r} (known: {', '.join(sorted(FIGURES))})")
-    if preset not in PRESETS:
-        raise ConfigError(f"preset {preset!r}: allowed {', '.join(PRESETS)}")
+    preset_name, settings = FIGURES[name].settings(preset)
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError(f"--out {out_dir}: exists and is not a folder")
     out_dir.mkdir(parents=True, exist_ok=True)
     with Store(store_path or out_dir / "modlab.sqlite") as store:
-        ctx = FigureContext(preset, store, device, backend, progress, retry_failed)
+        ctx = FigureContext(preset_name, store, device, backend, progress, retry_failed, settings)
         fig, data = FIGURES[name].make(ctx)
-    return save_figure(fig, {"figure": name, "preset": preset, **data}, out_dir, name)
+    if settings is not None:
+        data = {"preset_settings": settings.to_dict(), **data}
+    return save_figure(fig, {"figure": name, "preset": preset_name, **data}, out_dir, name)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from modlab.engine.sweep import SweepSpec
+from modlab.sweep import SweepSpec
 
 METHODS: dict[str, tuple[str, str]] = {
     "monolithic": ("monolithic", "random"),

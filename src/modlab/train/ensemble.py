@@ -13,7 +13,7 @@ Three interchangeable ``method`` s give the same result (allclose; a test checks
 ``auto`` is ``batched`` when the model has ``stacked_forward`` (it measured fastest on CPU, see
 ``benchmarks/ensemble_speed.py``), else ``vmap``. All randomness is drawn outside the batched
 computation: the caller builds the members from their own generators, and mini-batch orders come
-from one generator per member (:class:`~modlab.engine.minibatch.BatchSchedule`).
+from one generator per member (:class:`~modlab.train.minibatch.BatchSchedule`).
 
 Early stopping (modlab): the last ``val_fraction`` of each member's training samples is held out;
 every ``eval_every`` steps the validation loss is measured, the best parameters kept, and a member
@@ -33,8 +33,8 @@ from torch import nn
 from torch.func import functional_call, grad_and_value, stack_module_state, vmap
 
 from modlab.config import Config
-from modlab.engine.minibatch import BatchSchedule, padded_weights
-from modlab.engine.stacked_optim import StackedOptimizer
+from modlab.train.minibatch import BatchSchedule, padded_weights
+from modlab.train.stacked_optim import StackedOptimizer
 
 Method = Literal["auto", "batched", "vmap", "loop"]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]

@@ -157,7 +157,7 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["modlab.engine.sweep"])
+    context.set_forkserver_preload(["modlab.sweep"])
     return context
 
 

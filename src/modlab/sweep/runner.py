@@ -1,83 +1,22 @@
-"""Sweeps as data: a spec expands to an indexable list of configs; running it fills the store.
-
-A spec (YAML or JSON) names an experiment, ``base`` fields and ``axes`` (a grid: the product of the
-axes, in the order given; seeds are an ordinary axis). Dotted axis names set nested fields
-(``spectrum.omega``). Config ``i`` of a spec is always the same run, and its store key is a hash of
-the full config, so resuming is "run the keys that have no ``done`` record".
-"""
+"""Running a sweep: the runs a store has no ``done`` record of are batched, computed on a backend
+and committed one by one as they arrive."""
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 import traceback
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal, Sequence
 
-from pydantic import Field, ValidationError
 from tqdm import tqdm
 
-from modlab.config import Config, config_key, describe_validation_error, read_mapping_file
-from modlab.engine.backends import Backend, LocalBackend, Lost
-from modlab.errors import ConfigError, ModlabError
+from modlab.config import Config, config_key
+from modlab.errors import ModlabError
 from modlab.experiments import Metrics, get_experiment
 from modlab.store import RunRecord, Store
-
-MAX_POINTS = 1_000_000
-
-
-class SweepSpec(Config):
-    """A grid of runs of one experiment."""
-
-    experiment: str
-    name: str = ""
-    base: dict[str, Any] = Field(default_factory=dict)
-    axes: dict[str, list[Any]] = Field(default_factory=dict)
-
-    @classmethod
-    def load(cls, path: str | Path) -> "SweepSpec":
-        """Read a spec file and validate every point of it (before any store is opened), or raise a
-        one-line ConfigError."""
-        spec = cls.parse(read_mapping_file(path, "sweep spec"), where=f"sweep spec {path}")
-        spec.configs()
-        return spec
-
-    def points(self) -> list[dict[str, Any]]:
-        """The raw field mappings of every point, in grid order."""
-        for axis, values in self.axes.items():
-            if not values:
-                raise ConfigError(f"sweep spec: axis '{axis}' has no values")
-        size = math.prod(len(v) for v in self.axes.values())
-        if size > MAX_POINTS:
-            raise ConfigError(f"sweep spec: {size} points, at most {MAX_POINTS}")
-        names = list(self.axes)
-        points = []
-        for combo in itertools.product(*self.axes.values()):
-            point = _deep_copy(self.base)
-            for name, value in zip(names, combo):
-                set_dotted(point, name, value)
-            points.append(point)
-        return points
-
-    def configs(self) -> list[Config]:
-        """Every point validated into the experiment's config (all checked before any runs)."""
-        experiment = get_experiment(self.experiment)
-        nested = nested_defaults(experiment.config)
-        configs = []
-        for i, point in enumerate(self.points()):
-            where = f"sweep point {i} ({_describe_axes(point, self.axes)})" if self.axes else "config"
-            try:
-                config = experiment.config.model_validate(_merge(nested, point))
-            except ValidationError as err:
-                raise ConfigError(describe_validation_error(err, experiment.config, where)) from None
-            _check_finite(config.to_dict(), where)
-            configs.append(config)
-        return configs
-
-    def keys(self) -> list[str]:
-        return [config_key(self.experiment, c) for c in self.configs()]
+from modlab.sweep.backends import Backend, LocalBackend, Lost
+from modlab.sweep.spec import SweepSpec
 
 
 @dataclass
@@ -184,7 +123,7 @@ def run_batch_safely(batch: Batch, device: str) -> list[RunRecord]:
     A run whose metrics hold NaN is recorded as failed with the metric's name. Top-level and
     picklable, so process pools and Ray can ship it.
     """
-    from modlab.engine.device import resolve_device
+    from modlab.train.device import resolve_device
 
     experiment = get_experiment(batch.experiment)
     configs = [experiment.config.model_validate(c) for c in batch.configs]
@@ -234,77 +173,3 @@ def _record(experiment: str, key: str, config: dict, output: Any, seconds: float
 def _has_nan(value: Any) -> bool:
     values = value if isinstance(value, list) else [value]
     return any(isinstance(v, float) and math.isnan(v) for v in values)
-
-
-def _check_finite(fields: dict[str, Any], where: str, prefix: str = "") -> None:
-    """Configs are hashed as JSON, which has no NaN or infinity: refuse them with a clear line."""
-    for name, value in fields.items():
-        if isinstance(value, dict):
-            _check_finite(value, where, f"{prefix}{name}.")
-            continue
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, float) and not math.isfinite(item):
-                raise ConfigError(f"{where}: field '{prefix}{name}' = {value!r}: must be a finite number")
-
-
-def _deep_copy(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: _deep_copy(v) if isinstance(v, dict) else v for k, v in data.items()}
-
-
-def nested_defaults(config_cls: type[Config]) -> dict[str, Any]:
-    """Where the experiment's default of a nested-config field (``train``, ``kernel_rule`` …) differs
-    from that class's own defaults, the differing values; so setting one nested field keeps the
-    experiment's other choices in that block. Shape: field name → {sub-field: value}."""
-    out = {}
-    for name, field in config_cls.model_fields.items():
-        default = field.get_default(call_default_factory=True)
-        if not isinstance(default, Config):
-            continue
-        try:
-            plain = type(default)().to_dict()
-        except ValidationError:
-            plain = {}
-        changed = {key: value for key, value in default.to_dict().items() if plain.get(key, object()) != value}
-        if changed:
-            out[name] = changed
-    return out
-
-
-def _merge(defaults: dict[str, Any], point: dict[str, Any]) -> dict[str, Any]:
-    """``point`` with each nested block it sets laid over that block's default."""
-    merged = dict(point)
-    for name, default in defaults.items():
-        if isinstance(point.get(name), dict):
-            merged[name] = _overlay(default, point[name])
-    return merged
-
-
-def _overlay(default: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
-    """``given`` over ``default``, recursively where both hold mappings (neither is changed)."""
-    out = dict(default)
-    for name, value in given.items():
-        below = default.get(name)
-        out[name] = _overlay(below, value) if isinstance(below, dict) and isinstance(value, dict) else value
-    return out
-
-
-def set_dotted(target: dict[str, Any], dotted: str, value: Any) -> None:
-    if not all(dotted.split(".")):
-        raise ConfigError(f"field name {dotted!r}: expected names joined by dots, like 'train.lr'")
-    *parents, leaf = dotted.split(".")
-    for name in parents:
-        child = target.setdefault(name, {})
-        if not isinstance(child, dict):
-            raise ConfigError(f"sweep spec: axis '{dotted}' goes inside '{name}', which is not a mapping")
-        target = child
-    target[leaf] = value
-
-
-def _describe_axes(point: dict[str, Any], axes: dict[str, Sequence[Any]]) -> str:
-    parts = []
-    for dotted in axes:
-        value: Any = point
-        for name in dotted.split("."):
-            value = value.get(name) if isinstance(value, dict) else None
-        parts.append(f"{dotted}={value!r}")
-    return ", ".join(parts)
