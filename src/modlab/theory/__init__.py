@@ -1,5 +1,6 @@
 """Closed forms, in numpy/scipy only: the public face of modlab's theory."""
 
+from modlab.theory.crossing import Crossing, first_crossing
 from modlab.theory.linear_dynamics import (
     Mode,
     Point,
@@ -30,12 +31,14 @@ from modlab.theory.spectrum import Spectrum
 from modlab.theory.systematicity import QUADRANTS, quadrant_norms, systematicity
 
 __all__ = [
+    "Crossing",
     "Mode",
     "Point",
     "QUADRANTS",
     "Spectrum",
     "crossing_time",
     "effective_u0",
+    "first_crossing",
     "fixed_points",
     "group_of",
     "input_eigenvalues",
