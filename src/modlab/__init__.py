@@ -4,4 +4,4 @@ Implements Boopathy et al. (ICLR 2025), "Breaking Neural Network Scaling Laws wi
 Jarvis, Klein, Rosman & Saxe (ICLR 2023), "On the Specialization of Neural Modules".
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
