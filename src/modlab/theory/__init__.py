@@ -13,8 +13,8 @@ from modlab.theory.linear_dynamics import (
     loss_theory,
     min_norm_map,
     mode_basis,
-    module_points,
     modes,
+    module_points,
     numerical_spectrum,
     quadrant_norms_theory,
     second_moments,
@@ -32,10 +32,10 @@ from modlab.theory.spectrum import Spectrum
 from modlab.theory.systematicity import QUADRANTS, quadrant_norms, systematicity
 
 __all__ = [
+    "QUADRANTS",
     "Crossing",
     "Mode",
     "Point",
-    "QUADRANTS",
     "Spectrum",
     "discrete_trajectory",
     "discretisation_gap",
@@ -48,8 +48,8 @@ __all__ = [
     "min_norm_losses",
     "min_norm_map",
     "mode_basis",
-    "module_points",
     "modes",
+    "module_points",
     "numerical_spectrum",
     "pinv_sq_norm",
     "quadrant_norms",
