@@ -25,9 +25,10 @@ the window*: it has no fitted start and is left out of ``max_rel_error``, with a
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 import torch
@@ -57,8 +58,8 @@ from modlab.theory import (
     group_of,
     loss_theory,
     mode_basis,
-    module_points,
     modes,
+    module_points,
     quadrant_norms,
     quadrant_norms_theory,
     systematicity,
@@ -102,7 +103,7 @@ class LinearModulesConfig(Config):
     seed: int = Field(0, ge=0, le=MAX_SEED)
 
     @model_validator(mode="after")
-    def _check(self) -> "LinearModulesConfig":
+    def _check(self) -> LinearModulesConfig:
         if (self.gamma != 0 or self.nu != 0) and self.depth != 2:
             raise ValueError(f"depth = {self.depth}: the local rules (gamma, nu ≠ 0) need depth 2")
         if self.record_every > self.epochs:
@@ -429,14 +430,14 @@ EXPERIMENT = register(
 )
 
 __all__ = [
+    "EXPERIMENT",
     "LinearModulesConfig",
     "ModeFit",
     "TheoryComparison",
     "compare_with_theory",
-    "simulate",
     "effective_starts",
+    "epochs_axis",
+    "simulate",
     "theory_curves",
     "time_constant",
-    "epochs_axis",
-    "EXPERIMENT",
 ]
