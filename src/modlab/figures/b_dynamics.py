@@ -64,8 +64,8 @@ QUADRANT_LABELS = {"oy_ox": "‖W[Ωy,Ωx]‖", "oy_gx": "‖W[Ωy,Γx]‖", "gy
 MODE_LABELS = {"pi1": "π1", "pi2": "π2", "pi3": "π3"}
 ERROR_MEASURE = "mean ± s.e. over seeds"
 U0_NOTES = {
-    "deep": "theory starts from each seed's effective u0 (its half-rise time matched)",
-    "shallow": "theory starts from the simulated strength at t = 0",
+    "deep": "from each seed's effective start u0 (half-rise time matched)",
+    "shallow": "from the simulated strength at t = 0",
 }
 
 

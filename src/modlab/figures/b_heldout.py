@@ -70,8 +70,9 @@ def min_norm_test_losses(cfg: LinearModulesConfig) -> dict[str, float]:
 )
 def make(ctx: FigureContext):
     settings: HeldoutPreset = ctx.settings
-    fig, axes = new_figure(8, width=3.5, height=3.2, ncols=4)
-    window_axes, long_axes = axes[:4], axes[4:]
+    fig, axes = new_figure(10, width=3.5, height=3.2, ncols=5)
+    window_axes, long_axes, legend_ax = axes[:4], axes[5:9], axes[4]
+    axes[9].set_visible(False)
     data: dict[str, Any] = {"seeds": settings.seeds, "window": settings.window, "settings": {}}
     for i, point in enumerate(SETTINGS):
         label = "({} {} {} {} {:g})".format(*point)
@@ -102,10 +103,8 @@ def make(ctx: FigureContext):
             ax.set_yscale("symlog", linthresh=1e-3)
             ax.set_ylim(bottom=0, top=10)
     handles = {label: h for ax in axes for h, label in zip(*ax.get_legend_handles_labels())}
-    fig.legend(
-        handles.values(), handles.keys(), title="(n1 n2 k1 k2 r)", loc="lower center", ncol=6, fontsize=8, frameon=False
-    )
-    fig.subplots_adjust(bottom=0.2)
+    legend_ax.axis("off")
+    legend_ax.legend(handles.values(), handles.keys(), title="(n1 n2 k1 k2 r)", loc="center left", frameon=False)
     final = {k: v["test_loss_comp"]["final_mean"] for k, v in data["settings"].items() if "test_loss_comp" in v}
     window = {k: v["test_loss_comp"]["at_window_mean"] for k, v in data["settings"].items() if "test_loss_comp" in v}
     data["final_compositional_test_loss"] = final
