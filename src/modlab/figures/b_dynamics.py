@@ -12,7 +12,8 @@ is computed here (:func:`~modlab.experiments.linear_modules.compare_with_theory`
 
 Settings (the paper's): dense σ = 0.01/50, split and segregated σ = 0.1/50, lr 0.02, shallow
 lr 0.005, 300 epochs, hidden 50, point (n1 n2 k1 k2 r) = (3 1 3 1 1). Presets differ only in seeds
-(quick 20, full 50, paper 100): a setting of 100 seeds takes seconds.
+(quick 20, full 50, paper 100). Measured budget of the full preset: ≈ 30 s per figure on the shared
+2-core machine.
 
 Any point of the space, from Python::
 
