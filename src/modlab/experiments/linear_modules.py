@@ -227,7 +227,7 @@ def simulate(
             f"{recorded} recorded values: raise record_every or run fewer seeds per batch (at most {MAX_RECORDED})"
         )
     with _few_threads(device):
-        curves = train(
+        recorded = train(
             network,
             moments.to(device),
             1 / time_constant(cfg),
@@ -236,8 +236,8 @@ def simulate(
             cfg.record_every,
             local_terms(cfg.gamma, cfg.nu, cfg.local_scaling),
         )
-    curves = curves.cpu().numpy()
-    return {name: curves[:, :, i] for i, name in enumerate(names)}, probes
+    values = recorded.cpu().numpy()
+    return {name: values[:, :, i] for i, name in enumerate(names)}, probes
 
 
 def _observer(data: DatasetSpace, probes: list[ModeProbe], device: torch.device):
