@@ -25,7 +25,7 @@ def test_dynamics_figures_agree_with_theory(name, tmp_path):
         assert summary["systematicity"] == pytest.approx(1.0) and final["oy_gx"]["sim"] < 1e-12
     else:
         assert summary["systematicity"] == pytest.approx(8 / 11, abs=5e-3) and final["oy_gx"]["sim"] > 0.4
-        assert summary["systematicity_dense_theory"] == pytest.approx(8 / 11)
+        assert summary["systematic_share_dense_theory"] == pytest.approx(8 / 11)
 
 
 def test_presets_are_typed_and_differ_in_seeds():

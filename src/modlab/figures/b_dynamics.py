@@ -130,7 +130,7 @@ def dynamics_figure(ctx: FigureContext, name: str, setting: dict[str, Any], seed
         "max_rel_error": theory.max_rel_error,
         "modes_not_reached": theory.not_reached,
         "systematicity": data.get("systematicity"),
-        "systematicity_dense_theory": data.get("systematicity_dense_theory"),
+        "systematic_share_dense_theory": data.get("systematic_share_dense_theory"),
         "final_oy_gx": data["final_quadrants"]["oy_gx"]["sim"],
     }
     fig.suptitle(
@@ -215,7 +215,7 @@ def _systematicity_panel(ax, table: pd.DataFrame, point, t) -> dict[str, Any]:
     return {
         "systematicity_curve": {"mean": stats["mean"], "se": stats["se"]},
         "systematicity": float(stats["mean"].iloc[-1]),
-        "systematicity_dense_theory": share,
+        "systematic_share_dense_theory": share,
     }
 
 
