@@ -6,14 +6,16 @@ import pytest
 from modlab.tasks.dataset_space import DatasetSpaceConfig, make_dataset
 from modlab.theory import (
     Point,
-    crossing_time,
+    discrete_trajectory,
+    discretisation_gap,
     effective_u0,
+    first_crossing,
     fixed_points,
     input_eigenvalues,
     loss_theory,
     mode_basis,
-    module_points,
     modes,
+    module_points,
     numerical_spectrum,
     quadrant_norms,
     quadrant_norms_theory,
@@ -109,7 +111,7 @@ def test_effective_u0_inverts_the_trajectory(depth):
     s, d, tau = 0.8, 1.1, 6.25
     t = np.arange(0, 2001.0)
     u = trajectory(s, d, 3e-4, t, tau, depth)
-    t_half = crossing_time(t, u, s / (2 * d))
+    t_half = first_crossing(t, u, s / (2 * d), direction="up", log=False).value
     assert np.isfinite(t_half)
     assert effective_u0(s, d, t_half, tau, depth) == pytest.approx(3e-4, rel=2e-3)
     with pytest.raises(ValueError, match="depth 1"):
@@ -118,13 +120,53 @@ def test_effective_u0_inverts_the_trajectory(depth):
 
 def test_deeper_networks_have_longer_plateaus():
     t = np.arange(0, 400.0)
-    half = [crossing_time(t, trajectory(1.0, 1.0, 1e-3, t, 6.25, depth), 0.5) for depth in (2, 3, 4)]
+    half = [
+        first_crossing(t, trajectory(1.0, 1.0, 1e-3, t, 6.25, depth), 0.5, direction="up", log=False).value
+        for depth in (2, 3, 4)
+    ]
     assert half[0] < half[1] < half[2]
 
 
-def test_crossing_time_interpolates_and_reports_never():
-    assert crossing_time(np.array([0, 1, 2.0]), np.array([0, 1, 2.0]), 1.5) == pytest.approx(1.5)
-    assert np.isnan(crossing_time(np.array([0, 1.0]), np.array([0, 0.1]), 1.0))
+def test_deep_ode_gives_the_numbers_the_fixed_step_integrator_gave():
+    """Values of the former RK4 (20 steps per epoch), which was accurate at this τ, to 1e-7."""
+    from modlab.theory.linear_dynamics import _integrate_deep
+
+    t = np.array([0, 10, 20, 30, 40, 60, 80, 120.0])
+    depth3 = _integrate_deep(np.array([0.9, 0.3]), np.array([1.2, 0.4]), np.array([1e-2, 1e-2]), t, 6.25, 3)
+    assert depth3 == pytest.approx(
+        np.array(
+            [
+                [0.01, 0.0295321936, 0.1400701442, 0.6172221011, 0.7466066604, 0.7499986694, 0.7499999995, 0.75],
+                [0.01, 0.0137996209, 0.0197468878, 0.0295321936, 0.04659282, 0.1400701442, 0.4432504967, 0.7466066605],
+            ]
+        ),
+        rel=1e-7,
+    )
+    depth4 = _integrate_deep(np.array([0.9]), np.array([1.2]), np.array([3e-2]), t, 6.25, 4)
+    assert depth4[0] == pytest.approx(
+        [0.03, 0.1034107132, 0.5694437124, 0.7481182277, 0.7499871235, 0.7499999994, 0.75, 0.75], rel=1e-7
+    )
+
+
+def test_deep_ode_holds_its_tolerance_where_a_fixed_step_would_not():
+    """τ = 0.01 epochs (a fast mode): a step of 1/20 epoch is far past RK4's stability limit."""
+    from modlab.theory.linear_dynamics import _integrate_deep
+
+    t = np.linspace(0, 0.2, 41)
+    s, d = np.array([0.9, 0.2]), np.array([1.2, 0.4])
+    numeric = _integrate_deep(s, d, np.array([1e-5, 1e-5]), t, 0.01, 2)
+    assert numeric == pytest.approx(trajectory(s, d, 1e-5, t, 0.01, depth=2), rel=1e-7)
+
+
+def test_the_discrete_map_approaches_the_continuous_theory_as_the_step_shrinks():
+    point = Point(5, 1, 4, 2, 2.0, 32)
+    pi1 = modes(point)[0]
+    gaps = [discretisation_gap(pi1.s, pi1.d, 1e-6, 32 * lr, int(6 / lr)) for lr in (0.02, 0.005, 0.001)]
+    assert gaps[0] == pytest.approx(0.18, abs=0.01)  # P·lr = 0.64
+    assert gaps[0] > gaps[1] > gaps[2] and gaps[2] < 0.01
+    shallow = discrete_trajectory(0.9, 1.2, 0.0, 0.1, 50, depth=1)
+    assert shallow == pytest.approx(0.75 * (1 - (1 - 0.12) ** np.arange(51)))
+    assert np.isnan(discretisation_gap(0.9, 1.2, 1e-9, 0.01, 5))  # never reaches half in 5 epochs
 
 
 def test_module_points_of_each_architecture():

@@ -1,13 +1,19 @@
 """Figures ``b-dense``, ``b-split``, ``b-segregated``, ``b-shallow``: paper B's exact learning
-dynamics against simulation (spec B §4–5, experiments 1–4), and :func:`plot_setting` for any point.
+dynamics against simulation, and :func:`plot_setting` for any point.
 
-Panels: (a) each module's mode strengths u(t), simulated (solid, mean ± std over seeds, projected
+Panels: (a) each module's mode strengths u(t), simulated (solid, mean ± s.e. over seeds, projected
 onto the singular vectors of the module's Σyx) and theory (dashed, from each seed's effective u0:
 the start whose sigmoid reaches half the fixed point at the simulated half-rise time; depth 1: the
 simulated value at t = 0); (b) the four quadrant norms of the total map, simulated vs the closed
-forms evaluated on the theory mode strengths; (c) the training loss, simulated vs theory.
-Settings follow spec §3: dense σ = 0.01/50, split and segregated σ = 0.1/50, lr 0.02, shallow
-lr 0.005, 300 epochs, hidden 50, default point (n1 n2 k1 k2 r) = (3 1 3 1 1).
+forms evaluated on the theory mode strengths; (c) the training loss, simulated vs theory; (d)
+systematicity, the share of the systematic outputs' weight on the systematic inputs, with the dense
+network's fixed-point value P/(k1 r² + P) marked. The store holds only the simulation; the theory
+is computed here (:func:`~modlab.experiments.linear_modules.compare_with_theory`).
+
+Settings (the paper's): dense σ = 0.01/50, split and segregated σ = 0.1/50, lr 0.02, shallow
+lr 0.005, 300 epochs, hidden 50, point (n1 n2 k1 k2 r) = (3 1 3 1 1). Presets differ only in seeds
+(quick 20, full 50, paper 100). Measured budget of the full preset: ≈ 30 s per figure on the shared
+2-core machine.
 
 Any point of the space, from Python::
 
@@ -15,8 +21,7 @@ Any point of the space, from Python::
     plot_setting({"task": {"n1": 4, "n2": 2, "k1": 2}, "architecture": "split"}, "results/mine")
 
 writes ``results/mine/b-custom.{png,pdf,json}``; the fields are those of ``modlab run
-linear-modules --show-config``. From the shell, ``modlab run linear-modules --set task.n1=4 ...``
-prints one seed's curves and its ``max_rel_error``.
+linear-modules --show-config``.
 """
 
 from __future__ import annotations
@@ -26,50 +31,72 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
-from modlab.sweep import SweepSpec
-from modlab.experiments.linear_modules import LinearModulesConfig, epochs_axis, point_of
+from modlab.config import Config
+from modlab.experiments.linear_modules import LinearModulesConfig, compare_with_theory, epochs_axis, point_of
 from modlab.figures.registry import FigureContext, figure
 from modlab.plots import new_figure, save_figure
 from modlab.store import Store
-from modlab.theory import QUADRANTS, module_points, modes
+from modlab.sweep import SweepSpec
+from modlab.theory import QUADRANTS, modes, module_points
 
-SEEDS = {"quick": 20, "paper": 100}
+
+class DynamicsPreset(Config):
+    """How many seeds of the paper's setting to run."""
+
+    seeds: int = Field(ge=2, description="seeds (the error bands are s.e. over them)")
+
+
+PRESETS = {"quick": DynamicsPreset(seeds=20), "full": DynamicsPreset(seeds=50), "paper": DynamicsPreset(seeds=100)}
 SETTINGS: dict[str, dict[str, Any]] = {
     "b-dense": {"architecture": "dense"},
     "b-split": {"architecture": "split", "init_scale": 0.1 / 50},
     "b-segregated": {"architecture": "segregated", "init_scale": 0.1 / 50},
     "b-shallow": {"architecture": "dense", "depth": 1, "lr": 0.005},
 }
+TITLES = {
+    "b-dense": "Dense linear network: learning dynamics vs exact theory",
+    "b-split": "Output-split modules: learning dynamics vs exact theory",
+    "b-segregated": "Input-segregated modules: a systematic map",
+    "b-shallow": "One-layer network: exponential dynamics vs theory",
+}
 QUADRANT_LABELS = {"oy_ox": "‖W[Ωy,Ωx]‖", "oy_gx": "‖W[Ωy,Γx]‖", "gy_ox": "‖W[Γy,Ωx]‖", "gy_gx": "‖W[Γy,Γx]‖"}
 MODE_LABELS = {"pi1": "π1", "pi2": "π2", "pi3": "π3"}
+ERROR_MEASURE = "mean ± s.e. over seeds"
 U0_NOTES = {
-    "deep": "theory u0: effective start per seed (half-rise time matched; spec §5)",
-    "shallow": "theory u0: the simulated strength at t = 0 (shallow dynamics are exactly decoupled)",
+    "deep": "from each seed's effective start u0 (half-rise time matched)",
+    "shallow": "from the simulated strength at t = 0",
 }
 
 
-def curve_stats(table: pd.DataFrame, metric: str, by: list[str] | None = None) -> pd.DataFrame:
-    """Mean and std over seeds of a curve metric at every step (and ``by`` group)."""
+def seed_curves(table: pd.DataFrame, metric: str) -> np.ndarray:
+    """Every seed's curve of ``metric``: (R recorded epochs, S seeds)."""
     rows = table[table["metric"] == metric]
-    return rows.groupby([*(by or []), "step"])["value"].agg(["mean", "std"]).reset_index()
+    return rows.pivot(index="step", columns="key", values="value").sort_index().to_numpy()
 
 
-def scalar_values(table: pd.DataFrame, metric: str) -> np.ndarray:
-    """Every seed's value of a scalar metric."""
-    return table.loc[(table["metric"] == metric) & table["step"].isna(), "value"].to_numpy()
+def curve_stats(table: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Mean and s.e. over seeds of a curve metric at every recorded step."""
+    values = seed_curves(table, metric)
+    return pd.DataFrame({"mean": values.mean(1), "se": values.std(1, ddof=1) / np.sqrt(values.shape[1])})
 
 
 def band(ax, x, stats: pd.DataFrame, color, label, **kw):
-    """Simulation: a solid mean line with a ±std band."""
-    mean, std = stats["mean"].to_numpy(), stats["std"].fillna(0).to_numpy()
+    """Simulation: a solid mean line with a ±s.e. band."""
+    mean, se = stats["mean"].to_numpy(), stats["se"].fillna(0).to_numpy()
     ax.plot(x, mean, color=color, lw=2.4, alpha=0.8, label=label, **kw)
-    ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.2, lw=0)
+    ax.fill_between(x, mean - se, mean + se, color=color, alpha=0.25, lw=0)
 
 
 def theory_dashes(ax, x, y, label=None):
     """Theory: a thin black dashed line drawn over the simulation it belongs to."""
     ax.plot(x, y, color="k", ls=(0, (3, 2)), lw=1.1, label=label, zorder=4)
+
+
+def legend_outside(ax, **kw):
+    """The legend below the panel, off the data."""
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False, **kw)
 
 
 def setting_table(
@@ -80,102 +107,122 @@ def setting_table(
     return spec.configs()[0], ctx.sweep(spec)
 
 
-def dynamics_figure(ctx: FigureContext, name: str, setting: dict[str, Any], seeds: int):
-    """Draw the three dynamics panels of one setting; returns (figure, data)."""
+def dynamics_figure(ctx: FigureContext, name: str, setting: dict[str, Any], seeds: int, title: str):
+    """Draw the four dynamics panels of one setting; returns (figure, data)."""
     cfg, table = setting_table(ctx, name, setting, seeds)
     if not cfg.theory_applies:
         raise ValueError(
             f"{name}: the mode theory needs plain gradient flow on every point (no n_train, gamma = nu = 0)"
         )
+    point = point_of(cfg.task)
+    keys = [f"{role}_{m.name}" for role, q in module_points(cfg.architecture, point).items() for m in modes(q)]
+    theory = compare_with_theory(cfg, {f"u_{key}": seed_curves(table, f"u_{key}") for key in keys})
     t = epochs_axis(cfg)
-    fig, axes = new_figure(3, width=4.4, height=3.6)
+    fig, axes = new_figure(4, width=3.9, height=3.9)
     u0_note = U0_NOTES["shallow" if cfg.depth == 1 else "deep"]
     data: dict[str, Any] = {"setting": cfg.to_dict(), "seeds": seeds, "epochs": t, "u0": u0_note}
-    data.update(_modes_panel(axes[0], cfg, table, t))
-    data.update(_quadrant_panel(axes[1], table, t))
-    data.update(_loss_panel(axes[2], table, t))
-    point = point_of(cfg.task)
-    if point.n2 > 0:
-        data["systematicity"] = float(curve_stats(table, "systematicity")["mean"].iloc[-1])
-        data["systematic_share_dense_theory"] = point.n_points / point.a
+    data.update(_modes_panel(axes[0], cfg, table, theory, t))
+    data.update(_quadrant_panel(axes[1], table, theory, t))
+    data.update(_loss_panel(axes[2], table, theory, t))
+    data.update(_systematicity_panel(axes[3], table, point, t))
     task = cfg.task
+    data["summary"] = {
+        "max_rel_error": theory.max_rel_error,
+        "modes_not_reached": theory.not_reached,
+        "systematicity": data.get("systematicity"),
+        "systematic_share_dense_theory": data.get("systematic_share_dense_theory"),
+        "final_oy_gx": data["final_quadrants"]["oy_gx"]["sim"],
+    }
     fig.suptitle(
-        f"{name}: {cfg.architecture}, depth {cfg.depth}, (n1 n2 k1 k2 r) = ({task.n1} {task.n2} {task.k1} {task.k2} {task.r:g}), "
-        f"lr {cfg.lr:g}, σ {cfg.init_scale:g}, {seeds} seeds — simulation solid (mean ± std), theory black dashed; {u0_note}",
-        fontsize=8,
+        f"{title}\n(n1 n2 k1 k2 r) = ({task.n1} {task.n2} {task.k1} {task.k2} {task.r:g}), {seeds} seeds; "
+        f"solid: simulation, {ERROR_MEASURE}; black dashed: theory ({u0_note})",
+        fontsize=9,
     )
     return fig, data
 
 
-def _modes_panel(ax, cfg: LinearModulesConfig, table: pd.DataFrame, t) -> dict[str, Any]:
+def _modes_panel(ax, cfg: LinearModulesConfig, table: pd.DataFrame, theory, t) -> dict[str, Any]:
     out: dict[str, Any] = {"modes": {}}
-    errors = {}
-    color = 0
-    for role, point in module_points(cfg.architecture, point_of(cfg.task)).items():
-        for mode in modes(point):
-            key = f"{role}_{mode.name}"
-            label = MODE_LABELS[mode.name] if role == "dense" else f"{role} {MODE_LABELS[mode.name]}"
-            sim, theory = curve_stats(table, f"u_{key}"), curve_stats(table, f"theory_u_{key}")
-            band(ax, t, sim, f"C{color}", f"{label} (s/d = {mode.fixed_point:.3f})")
-            theory_dashes(ax, t, theory["mean"], "theory" if color == 0 else None)
-            errors[key] = float(scalar_values(table, f"rel_error_{key}").max())
-            out["modes"][key] = {
-                "sim_mean": sim["mean"],
-                "sim_std": sim["std"],
-                "theory_mean": theory["mean"],
-                "fixed_point": mode.fixed_point,
-                "s": mode.s,
-                "d": mode.d,
-                "multiplicity": mode.multiplicity,
-                "u0_mean": float(scalar_values(table, f"u0_{key}").mean()),
-                "max_rel_error": errors[key],
-            }
-            color += 1
-    ax.set(xlabel="epoch", ylabel="mode strength u", title="(a) modes: simulation vs theory")
-    ax.legend(fontsize=7)
-    return {**out, "max_rel_error": max(errors.values()), "max_rel_error_per_mode": errors}
+    for color, (role, mode) in enumerate(
+        (role, m) for role, q in module_points(cfg.architecture, point_of(cfg.task)).items() for m in modes(q)
+    ):
+        key, fit = f"{role}_{mode.name}", theory.modes[f"{role}_{mode.name}"]
+        label = MODE_LABELS[mode.name] if role == "dense" else f"{role} {MODE_LABELS[mode.name]}"
+        sim = curve_stats(table, f"u_{key}")
+        band(ax, t, sim, f"C{color}", label + ("" if fit.reached else " (not reached)"))
+        theory_dashes(ax, t, fit.theory.mean(0), "theory" if color == 0 else None)
+        out["modes"][key] = {
+            "sim_mean": sim["mean"],
+            "sim_se": sim["se"],
+            "theory_mean": fit.theory.mean(0),
+            "fixed_point": mode.fixed_point,
+            "s": mode.s,
+            "d": mode.d,
+            "multiplicity": mode.multiplicity,
+            "reached": fit.reached,
+            "u0_mean": float(np.nanmean(fit.starts)) if fit.reached else None,
+            "max_rel_error": float(fit.rel_errors.max()) if fit.reached else None,
+        }
+    ax.set(xlabel="epoch", ylabel="mode strength u", title="(a) mode strengths")
+    legend_outside(ax)
+    per_mode = {key: entry["max_rel_error"] for key, entry in out["modes"].items()}
+    return {**out, "max_rel_error": theory.max_rel_error, "max_rel_error_per_mode": per_mode}
 
 
-def _quadrant_panel(ax, table: pd.DataFrame, t) -> dict[str, Any]:
+def _quadrant_panel(ax, table: pd.DataFrame, theory, t) -> dict[str, Any]:
     out: dict[str, Any] = {"quadrants": {}, "final_quadrants": {}}
     for i, q in enumerate(QUADRANTS):
-        sim, theory = curve_stats(table, f"q_{q}"), curve_stats(table, f"theory_q_{q}")
+        sim, predicted = curve_stats(table, f"q_{q}"), theory.curves[f"q_{q}"].mean(0)
         band(ax, t, sim, f"C{i}", QUADRANT_LABELS[q])
-        theory_dashes(ax, t, theory["mean"], "theory" if i == 0 else None)
-        out["quadrants"][q] = {"sim_mean": sim["mean"], "sim_std": sim["std"], "theory_mean": theory["mean"]}
-        out["final_quadrants"][q] = {"sim": float(sim["mean"].iloc[-1]), "theory": float(theory["mean"].iloc[-1])}
-    ax.set(xlabel="epoch", ylabel="Frobenius norm", title="(b) quadrant norms of W")
-    ax.legend(fontsize=7)
+        theory_dashes(ax, t, predicted, "theory" if i == 0 else None)
+        out["quadrants"][q] = {"sim_mean": sim["mean"], "sim_se": sim["se"], "theory_mean": predicted}
+        out["final_quadrants"][q] = {"sim": float(sim["mean"].iloc[-1]), "theory": float(predicted[-1])}
+    ax.set(xlabel="epoch", ylabel="Frobenius norm", title="(b) quadrant norms of the map W")
+    legend_outside(ax)
     return out
 
 
-def _loss_panel(ax, table: pd.DataFrame, t) -> dict[str, Any]:
+def _loss_panel(ax, table: pd.DataFrame, theory, t) -> dict[str, Any]:
     out: dict[str, Any] = {"loss": {}}
-    for i, metric in enumerate(("loss", "loss_comp", "loss_noncomp")):
-        if not (table["metric"] == metric).any():
-            continue
-        sim = curve_stats(table, metric)
-        band(
-            ax,
-            t,
-            sim,
-            f"C{i}",
-            {"loss": "total", "loss_comp": "compositional (Ωy)", "loss_noncomp": "non-compositional (Γy)"}[metric],
-        )
-        out["loss"][metric] = {"sim_mean": sim["mean"], "sim_std": sim["std"]}
-    theory = curve_stats(table, "theory_loss")
-    theory_dashes(ax, t, theory["mean"], "total, theory")
-    out["loss"]["theory_total"] = theory["mean"]
+    names = {"loss": "total", "loss_comp": "compositional (Ωy)", "loss_noncomp": "non-compositional (Γy)"}
+    for i, (metric, label) in enumerate(names.items()):
+        if (table["metric"] == metric).any():
+            sim = curve_stats(table, metric)
+            band(ax, t, sim, f"C{i}", label)
+            out["loss"][metric] = {"sim_mean": sim["mean"], "sim_se": sim["se"]}
+    predicted = theory.curves["loss"].mean(0)
+    theory_dashes(ax, t, predicted, "total, theory")
+    out["loss"]["theory_total"] = predicted
     ax.set(xlabel="epoch", ylabel="training loss", yscale="log", title="(c) training loss")
-    ax.set_ylim(bottom=max(1e-6, float(np.nanmin(theory["mean"])) / 10))
-    ax.legend(fontsize=7)
+    ax.set_ylim(bottom=max(1e-6, float(np.nanmin(predicted)) / 10))
+    legend_outside(ax)
     return out
+
+
+def _systematicity_panel(ax, table: pd.DataFrame, point, t) -> dict[str, Any]:
+    """Systematicity over epochs with the dense network's fixed-point share and full systematicity."""
+    ax.set(xlabel="epoch", ylabel="systematicity", title="(d) systematicity", ylim=(0, 1.08))
+    share = point.n_points / point.a
+    ax.axhline(1.0, color="0.5", lw=0.8, ls=":", label="1: fully systematic")
+    ax.axhline(share, color="k", lw=0.9, ls=(0, (3, 2)), label=f"dense theory P/(k1r²+P) = {share:.3f}")
+    if point.n2 == 0:
+        ax.text(0.5, 0.5, "no systematic outputs (n2 = 0)", ha="center", transform=ax.transAxes)
+        legend_outside(ax)
+        return {}
+    stats = curve_stats(table, "systematicity")
+    band(ax, t, stats, "C4", "simulation")
+    legend_outside(ax)
+    return {
+        "systematicity_curve": {"mean": stats["mean"], "se": stats["se"]},
+        "systematicity": float(stats["mean"].iloc[-1]),
+        "systematic_share_dense_theory": share,
+    }
 
 
 def _register(name: str, description: str) -> None:
-    @figure(name, description)
+    @figure(name, description, presets=PRESETS)
     def make(ctx: FigureContext):
-        return dynamics_figure(ctx, name, SETTINGS[name], SEEDS[ctx.preset])
+        return dynamics_figure(ctx, name, SETTINGS[name], ctx.settings.seeds, TITLES[name])
 
 
 _register("b-dense", "paper B: dense two-layer linear network, mode dynamics and quadrant norms vs exact theory")
@@ -192,5 +239,6 @@ def plot_setting(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with Store(out_dir / "modlab.sqlite") as store:
-        fig, data = dynamics_figure(FigureContext("quick", store, device, progress=False), name, setting, seeds)
+        ctx = FigureContext("custom", store, device, progress=False)
+        fig, data = dynamics_figure(ctx, name, setting, seeds, "Learning dynamics vs exact theory")
     return save_figure(fig, {"figure": name, **data}, out_dir, name)

@@ -18,30 +18,35 @@ import torch
 
 from modlab.models.linear import ModularLinear
 
-# extra(weights, moments) → one additive update per layer (same shapes), e.g. the Hebbian terms
-ExtraTerms = Callable[[list, "Moments"], list]
+# extra(weights, moments, rate) → one increment per layer (same shapes), added to the weights beside
+# ``rate × gradient-flow direction``; each term chooses its own scaling (e.g. the Hebbian terms)
+ExtraTerms = Callable[[list, "Moments", float], list]
 
 
 @dataclass(frozen=True)
 class Moments:
     """Second moments of a data set (columns are points): ``Σx`` (n_in, n_in), ``Σyx`` (n_out,
-    n_in), ``Σy`` (n_out, n_out), each divided by the number of points."""
+    n_in), ``Σy`` (n_out, n_out), each divided by ``n_points``, the number of points (a batch sum
+    such as ``X Xᵀ`` is ``n_points · Σx``)."""
 
     sigma_x: torch.Tensor
     sigma_yx: torch.Tensor
     sigma_y: torch.Tensor
+    n_points: int
 
     @classmethod
     def of(cls, x: torch.Tensor, y: torch.Tensor) -> "Moments":
         n_points = x.shape[1]
-        return cls(x @ x.T / n_points, y @ x.T / n_points, y @ y.T / n_points)
+        return cls(x @ x.T / n_points, y @ x.T / n_points, y @ y.T / n_points, n_points)
 
     def block(self, rows: torch.Tensor, cols: torch.Tensor) -> "Moments":
         """The moments a module reading inputs ``cols`` and writing outputs ``rows`` sees."""
-        return Moments(self.sigma_x[cols][:, cols], self.sigma_yx[rows][:, cols], self.sigma_y[rows][:, rows])
+        return Moments(
+            self.sigma_x[cols][:, cols], self.sigma_yx[rows][:, cols], self.sigma_y[rows][:, rows], self.n_points
+        )
 
     def to(self, device: torch.device) -> "Moments":
-        return Moments(self.sigma_x.to(device), self.sigma_yx.to(device), self.sigma_y.to(device))
+        return Moments(self.sigma_x.to(device), self.sigma_yx.to(device), self.sigma_y.to(device), self.n_points)
 
 
 def flow_updates(weights: list[torch.Tensor], moments: Moments) -> list[torch.Tensor]:
@@ -79,11 +84,11 @@ def train(
         for epoch in range(1, epochs + 1):
             for name, part in network.parts.items():
                 weights = list(part.weights)
-                updates = flow_updates(weights, blocks[name])
+                steps = [rate * u for u in flow_updates(weights, blocks[name])]
                 if extra is not None:
-                    updates = [u + e for u, e in zip(updates, extra(weights, blocks[name]))]
-                for w, u in zip(weights, updates):
-                    w.add_(rate * u)
+                    steps = [u + e for u, e in zip(steps, extra(weights, blocks[name], rate))]
+                for w, step in zip(weights, steps):
+                    w.add_(step)
             if epoch % record_every == 0:
                 records.append(observe(network.total_map()))
     return torch.stack(records)
@@ -100,7 +105,12 @@ def train_reference(
     for member in range(n_members):
         for part in network.parts.values():
             rows, cols = part.rows.cpu().numpy(), part.cols.cpu().numpy()
-            block = Moments(sigma_x[np.ix_(cols, cols)], sigma_yx[np.ix_(rows, cols)], sigma_y[np.ix_(rows, rows)])
+            block = Moments(
+                sigma_x[np.ix_(cols, cols)],
+                sigma_yx[np.ix_(rows, cols)],
+                sigma_y[np.ix_(rows, rows)],
+                moments.n_points,
+            )
             weights = [w[member].detach().cpu().numpy().copy() for w in part.weights]
             for _ in range(epochs):
                 weights = _reference_step(weights, block, rate, extra)
@@ -126,5 +136,5 @@ def _reference_step(weights: list[np.ndarray], m: Moments, rate: float, extra: E
         )
         new.append(weights[l] + rate * above.T @ error @ below.T)
     if extra is not None:
-        new = [w + rate * e for w, e in zip(new, extra(weights, m))]
+        new = [w + e for w, e in zip(new, extra(weights, m, rate))]
     return new
