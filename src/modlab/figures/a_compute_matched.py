@@ -16,35 +16,44 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
 from modlab.figures.registry import FigureContext, figure
-from modlab.figures.sine_methods import COLORS, RULE_PAPER, RULE_QUICK, method_spec, seed_axes
-from modlab.plots import mean_se, new_figure
+from modlab.figures.sine_methods import RULE_PAPER, RULE_QUICK, SineNetworks, method_spec, seed_axes
+from modlab.plots import METHOD_COLORS, mean_se, new_figure
 
-PRESETS: dict[str, dict[str, Any]] = {
-    "quick": dict(
-        m=8,
-        n=1024,
-        task_seeds=2,
-        net_seeds=2,
-        module_hidden=[32, 32],
-        monolithic_hidden=[64, 64],
-        steps=1000,
-        eval_every=100,
-        lr=3e-3,
-        batch_size=128,
-        n_test=1000,
-        kernel_rule=RULE_QUICK,
-    ),
-    "paper": dict(
-        m=8,
+
+class ComputeMatchedPreset(SineNetworks):
+    """Task dimension m, n and the evaluation interval, besides the networks."""
+
+    m: int = Field(ge=2)
+    n: int = Field(ge=8)
+    eval_every: int = Field(ge=1)
+
+
+QUICK = ComputeMatchedPreset(
+    m=8,
+    n=1024,
+    task_seeds=2,
+    net_seeds=2,
+    module_hidden=(32, 32),
+    monolithic_hidden=(64, 64),
+    steps=1000,
+    eval_every=100,
+    lr=3e-3,
+    batch_size=128,
+    n_test=1000,
+    kernel_rule=RULE_QUICK,
+)
+PRESETS = {
+    "quick": QUICK,
+    "full": QUICK.replace(n=2000, steps=3000, task_seeds=3),
+    "paper": QUICK.replace(
         n=2000,
         task_seeds=4,
         net_seeds=3,
-        module_hidden=[32, 32],
-        monolithic_hidden=[256, 256],
+        monolithic_hidden=(256, 256),
         steps=3000,
-        eval_every=100,
         lr=1e-3,
         batch_size=256,
         n_test=2000,
@@ -63,9 +72,13 @@ def _flops_curve(table: pd.DataFrame, batch_size: int) -> pd.DataFrame:
     return loss.assign(flops=search + 6.0 * params * batch_size * steps, search_flops=search)
 
 
-@figure("a-compute-matched", "beyond paper A: test loss vs total training FLOPs, the kernel rule's search counted")
+@figure(
+    "a-compute-matched",
+    "beyond paper A: test loss vs total training FLOPs, the kernel rule's search counted",
+    presets=PRESETS,
+)
 def make(ctx: FigureContext):
-    cfg = PRESETS[ctx.preset]
+    cfg: ComputeMatchedPreset = ctx.settings
     fig, axes = new_figure(1, width=5.0, height=3.8)
     ax = axes[0]
     curves: dict[str, Any] = {}
@@ -73,14 +86,14 @@ def make(ctx: FigureContext):
         spec = method_spec(
             "a-compute-matched",
             method,
-            {"input_dim": cfg["m"], "n_modules": 3, "n_train": cfg["n"]},
+            {"input_dim": cfg.m, "n_modules": 3, "n_train": cfg.n},
             cfg,
             seed_axes(cfg),
-            train={"eval_every": cfg["eval_every"]},
+            train={"eval_every": cfg.eval_every},
         )
-        curve = _flops_curve(ctx.sweep(spec), cfg["batch_size"])
+        curve = _flops_curve(ctx.sweep(spec), cfg.batch_size)
         curve = curve[curve["flops"] > 0]
-        color = COLORS[method]
+        color = METHOD_COLORS[method]
         ax.fill_between(
             curve["flops"], curve["mean"] - curve["se"], curve["mean"] + curve["se"], color=color, alpha=0.2, lw=0
         )
@@ -105,7 +118,7 @@ def make(ctx: FigureContext):
     ax.legend(fontsize=7)
     budget = min(float(np.asarray(c["flops"])[-1]) for c in curves.values())
     summary = {"budget_flops": budget, **{f"loss_at_budget {m}": _at(curves[m], budget) for m in METHODS}}
-    return fig, {"curves": curves, "summary": summary, "preset_settings": cfg}
+    return fig, {"curves": curves, "summary": summary}
 
 
 def _at(curve: dict[str, Any], flops: float) -> float:
