@@ -6,15 +6,16 @@ import json
 
 import pytest
 
-from modlab.figures import a_compute_matched, make_figure
+from modlab.figures import make_figure
+from modlab.figures.a_compute_matched import ComputeMatchedPreset
 
-TINY = dict(
+TINY = ComputeMatchedPreset(
     m=4,
     n=64,
     task_seeds=2,
     net_seeds=1,
-    module_hidden=[8],
-    monolithic_hidden=[8],
+    module_hidden=(8,),
+    monolithic_hidden=(8,),
     steps=20,
     eval_every=10,
     lr=3e-3,
@@ -27,9 +28,8 @@ TINY = dict(
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def test_search_flops_shift_the_kernel_rule_curves(tmp_path, monkeypatch):
-    monkeypatch.setitem(a_compute_matched.PRESETS, "quick", TINY)
-    data = json.loads(make_figure("a-compute-matched", "quick", tmp_path, progress=False)["json"].read_text())
+def test_search_flops_shift_the_kernel_rule_curves(tmp_path):
+    data = json.loads(make_figure("a-compute-matched", TINY, tmp_path, progress=False)["json"].read_text())
     curves = data["curves"]
     assert curves["monolithic"]["search_flops"] == 0 and curves["modular, plain GD"]["search_flops"] == 0
     for rule in ("kernel rule (joint)", "kernel rule (per-module, Alg. 1)"):

@@ -7,16 +7,17 @@ import json
 import pytest
 
 from modlab.figures import a_module_mismatch, make_figure
+from modlab.figures.a_module_mismatch import MismatchPreset
 
-TINY = dict(
+TINY = MismatchPreset(
     m=4,
     k=2,
-    k_hat=[1, 2, 4],
+    k_hat=(1, 2, 4),
     n=64,
     task_seeds=2,
     net_seeds=1,
-    module_hidden=[8],
-    monolithic_hidden=[8],
+    module_hidden=(8,),
+    monolithic_hidden=(8,),
     steps=20,
     lr=3e-3,
     batch_size=32,
@@ -28,9 +29,8 @@ TINY = dict(
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def test_tiny_preset_has_every_k_hat(tmp_path, monkeypatch):
-    monkeypatch.setitem(a_module_mismatch.PRESETS, "quick", TINY)
-    data = json.loads(make_figure("a-module-mismatch", "quick", tmp_path, progress=False)["json"].read_text())
+def test_tiny_preset_has_every_k_hat(tmp_path):
+    data = json.loads(make_figure("a-module-mismatch", TINY, tmp_path, progress=False)["json"].read_text())
     for method in a_module_mismatch.METHODS:
         for metric, _ in a_module_mismatch.PANELS:
             assert data["panels"][method][metric]["k_hat"] == [1, 2, 4]

@@ -166,6 +166,11 @@ def test_kernel_rule_init_picks_its_variant_and_reports_the_search(init, variant
     assert metrics["total_flops"] == pytest.approx(metrics["train_flops"] + metrics["search_flops"])
     assert len(metrics["overlap_matrix"]) == 2 * 2
     assert metrics["overlap_curve"][-1] == pytest.approx(metrics["projection_overlap"], abs=1e-5)
+    per_module = variant == "per_module"
+    assert ("module_objective_true" in metrics) == per_module and ("module_objective_found" in metrics) == per_module
+    if per_module:
+        assert len(metrics["module_objective_true"]) == len(metrics["module_objective_found"]) == 2
+        assert metrics["search_objective"] == pytest.approx(sum(metrics["module_objective_found"]) / 2)
 
 
 def test_kernel_rule_init_starts_training_at_the_found_projections():

@@ -69,15 +69,15 @@ def sim_markers(ax, x, mean, err, color, label=None, marker="o", hollow=None, **
 
 
 def reference_line(ax, y: float, label: str) -> None:
-    """A horizontal reference (a target loss, the chance level) drawn thin and labelled at its right end."""
+    """A horizontal reference (a target loss, the chance level) drawn thin and labelled at its left end."""
     ax.axhline(y, color="black", lw=0.7, ls=":", zorder=1)
     ax.annotate(
         label,
-        (1.0, y),
+        (0.0, y),
         xycoords=("axes fraction", "data"),
-        xytext=(-2, 2),
+        xytext=(2, 2),
         textcoords="offset points",
-        ha="right",
+        ha="left",
         va="bottom",
         fontsize=6,
     )

@@ -111,7 +111,7 @@ def make(ctx: FigureContext):
         yscale="log",
         xlabel="total training FLOPs (kernel-rule search included)",
         ylabel="ID test MSE / Var(y)",
-        title=f"compute-matched (m = {cfg['m']}, n = {cfg['n']}); dotted: search cost",
+        title=f"compute-matched (m = {cfg.m}, n = {cfg.n}); dotted: search cost",
     )
     ax.title.set_fontsize(8)
     ax.xaxis.set_minor_formatter("")

@@ -101,7 +101,7 @@ def make(ctx: FigureContext):
     axes[0].set_yscale("log")
     axes[1].set_yscale("log")
     fig.suptitle(
-        f"Sine task, random layout, K = {cfg['k']} true modules (dotted), m = {cfg['m']}, n = {cfg['n']}: "
+        f"Sine task, random layout, K = {cfg.k} true modules (dotted), m = {cfg.m}, n = {cfg.n}: "
         "networks with K̂ modules; mean ± s.e. over task × network seeds",
         fontsize=8,
     )

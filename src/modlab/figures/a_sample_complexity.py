@@ -111,7 +111,7 @@ def method_table(ctx: FigureContext, method: str, m: int) -> pd.DataFrame:
 )
 def make(ctx: FigureContext):
     cfg: SampleComplexityPreset = ctx.settings
-    fig, axes = new_figure(4, ncols=4, width=3.6, height=3.2)
+    fig, axes = new_figure(4, ncols=2, width=4.4, height=3.4)
     tables = {method: {m: method_table(ctx, method, m) for m in cfg.m_axis} for method in METHODS}
     data: dict[str, Any] = {"sample_complexity": {}, "loss_vs_n": {}}
     for col, (split, metric, target_field, title) in enumerate(SPLITS):
@@ -125,6 +125,7 @@ def make(ctx: FigureContext):
         reference_line(axes[col], cfg.n_axis[-1], f"largest n = {cfg.n_axis[-1]}")
         axes[col].set(yscale="log", xlabel="task dimension m", ylabel=f"samples to loss {target}", title=title)
         axes[col].set_ylim(cfg.n_axis[0] / 2, cfg.n_axis[-1] * 3)
+        axes[col].set_xticks(cfg.m_axis)
         reference_line(axes[2 + col], target, f"target {target}")
         axes[2 + col].set(
             xscale="log",
@@ -136,8 +137,9 @@ def make(ctx: FigureContext):
     for ax in axes:
         ax.title.set_fontsize(8)
     fig.suptitle(
-        "Sine task (K = 3, b = 1): samples to a target loss, from each method's seed-mean curve; bars: bootstrap "
-        "± 1 s.e. over seed pairs; open ▲: > largest n; loss panels: mean ± s.e.",
+        "Sine task (K = 3, b = 1): samples to a target loss from each method's seed-mean loss curve\n"
+        "bars: bootstrap ± 1 s.e. over seed pairs (to the top: some resamples never reach it); "
+        "open ▲: > largest n; open ▼: ≤ smallest n\nloss panels: mean ± s.e. over seed pairs",
         fontsize=8,
     )
     legend_below(fig, axes[:1])
@@ -148,7 +150,8 @@ def make(ctx: FigureContext):
 def _draw_samples(ax, method: str, cfg: SampleComplexityPreset, points: list[dict[str, Any]]) -> dict[str, Any]:
     """One method's samples to target vs m: filled markers with bootstrap bars, open ▲/▼ where censored."""
     color = METHOD_COLORS[method]
-    m = np.asarray(cfg.m_axis, float)
+    offset = 0.08 * (list(METHOD_COLORS).index(method) - 2.5)  # side by side, so equal values stay visible
+    m = np.asarray(cfg.m_axis, float) + offset
     shown = np.array([p["n"] if p["censored"] != "right" else p["bound"] for p in points])
     free = np.array([p["censored"] is None for p in points])
     lo = np.array([p["lo"] for p in points])
