@@ -63,19 +63,21 @@ def quick(tmp_path_factory):
 
 
 def _samples(data, method, split):
-    """Samples to target per m, right-censored points as inf."""
+    """Samples to target per m: right-censored points as inf, left-censored ones at n_min (an upper bound)."""
     points = data["sample_complexity"][method][split]
     return np.array([np.inf if c == "right" else n for n, c in zip(points["n"], points["censored"])])
 
 
 def test_monolithic_sample_complexity_grows_with_m(quick):
+    """Measured (quick, ID): 336 / 219 / 2786 at m = 4 / 8 / 16."""
     mono = _samples(quick, "monolithic", "id")
     assert mono[-1] > 2 * mono[0], mono
 
 
 def test_true_projections_need_samples_flat_in_m(quick):
     """The theory's claim for modules that read the right projections: independent of m (here:
-    within a factor 2 over m = 4 … 16, while the monolithic network's grows by more)."""
+    within a factor 2 over m = 4 … 16, while the monolithic network's grows ×8). Measured (quick, ID):
+    100 / ≤ 64 / 110; a left-censored point counts as n_min, so this spread is 110 / 64."""
     true = _samples(quick, "modular (true projections)", "id")
     assert np.isfinite(true).all() and true.max() / true.min() <= 2, true
 
@@ -83,5 +85,10 @@ def test_true_projections_need_samples_flat_in_m(quick):
 @pytest.mark.parametrize("split", ["id", "ood"])
 @pytest.mark.parametrize("other", ["monolithic", "modular, plain GD"])
 def test_kernel_rule_needs_fewer_samples(quick, split, other):
+    """The paper's claim, on the point estimates. Measured (quick, m = 4 / 8 / 16): ID joint 138 / 124 / 860,
+    monolithic 336 / 219 / 2786, plain GD 177 / 608 / 986; OOD joint 224 / 121 / 683, monolithic
+    844 / 228 / > 4096, plain GD 386 / 465 / 729. At m = 4 and 16 ID the bootstrap intervals of joint and
+    plain GD overlap (124–147 vs 132–231; 410–1239 vs 397–1335): the ordering is there, its margin is
+    within seed noise at this preset."""
     rule, baseline = _samples(quick, "kernel rule (joint)", split), _samples(quick, other, split)
     assert np.all(rule < baseline), (rule, baseline)
