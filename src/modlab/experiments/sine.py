@@ -299,11 +299,12 @@ def run_batch(configs: Sequence[SineConfig], device: torch.device) -> list[Metri
             metrics[i]["projection_overlap"] = float(mean_overlap(task.projections, learned))
             metrics[i]["overlap_matrix"] = overlap_matrix(task.projections, learned).flatten().tolist()
             metrics[i]["overlap_curve"] = result.curves["overlap"][i].tolist()
-        if searches[i] is not None:
-            metrics[i].update(_search_metrics(task, searches[i]))
-        if true_objectives[i] is not None:
-            metrics[i]["module_objective_true"] = true_objectives[i]
-            metrics[i]["module_objective_found"] = searches[i][0].objectives.cpu().tolist()
+        found, at_true = searches[i], true_objectives[i]
+        if found is not None:
+            metrics[i].update(_search_metrics(task, found))
+        if found is not None and at_true is not None:
+            metrics[i]["module_objective_true"] = at_true
+            metrics[i]["module_objective_found"] = found[0].objectives.cpu().tolist()
     return metrics
 
 

@@ -2,12 +2,17 @@
 search counted (a question of paper A's reviewers, beyond the paper).
 
 Sine task, random layout (m = 8, K = 3, b = 1), one n. Each run's test loss is recorded along
-training; its compute at training step t is ``search FLOPs + 6 · parameters · batch · t`` (forward
-and backward of every step; the search's FLOPs from :func:`modlab.rules.kernel_rule.search_flops`:
-every descent's kernels, Cholesky solves, backward counted as twice the forward). So a kernel-rule
-curve starts to the right, at its search's cost. Curves: mean ± s.e. over task × network seeds.
+training; its compute at training step t is ``search FLOPs + 6 · parameters · batch · t``
+(:func:`modlab.experiments.sine.train_flops`; the search's FLOPs from
+:func:`modlab.rules.kernel_rule.search_flops`: every descent's kernels, Cholesky (n³/3) and its
+solve, QR, backward counted as twice the forward; both bound torch's own matmul count from above,
+tested). So a kernel-rule curve starts to the right, at its search's cost (an identity, not a claim). Curves: mean ± s.e. over task × network seeds.
 Summary: each method's loss at one compute budget, the smallest final total compute among the
 methods (interpolated in log FLOPs; nan where a method's curve does not reach back to it).
+
+Presets: ``quick`` n = 1024, 1000 steps, 2 × 2 seeds (≈ 10 s on 2 free cores); ``full`` n = 2000,
+3000 steps, the quick networks and search, 3 × 2 seeds (network sizes and search cut from the paper
+preset; estimated ≈ 1 min); ``paper`` the paper-scale networks and the 200-step search, 4 × 3 seeds.
 """
 
 from __future__ import annotations
@@ -18,9 +23,10 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from modlab.config import Config
 from modlab.figures.registry import FigureContext, figure
 from modlab.figures.sine_methods import RULE_PAPER, RULE_QUICK, SineNetworks, method_spec, seed_axes
-from modlab.plots import METHOD_COLORS, mean_se, new_figure
+from modlab.plots import METHOD_COLORS, legend_below, mean_se, new_figure
 
 
 class ComputeMatchedPreset(SineNetworks):
@@ -45,7 +51,7 @@ QUICK = ComputeMatchedPreset(
     n_test=1000,
     kernel_rule=RULE_QUICK,
 )
-PRESETS = {
+PRESETS: dict[str, Config] = {
     "quick": QUICK,
     "full": QUICK.replace(n=2000, steps=3000, task_seeds=3),
     "paper": QUICK.replace(
@@ -115,8 +121,19 @@ def make(ctx: FigureContext):
     )
     ax.title.set_fontsize(8)
     ax.xaxis.set_minor_formatter("")
-    ax.legend(fontsize=7)
     budget = min(float(np.asarray(c["flops"])[-1]) for c in curves.values())
+    ax.axvline(budget, color="black", lw=0.7, ls="--")
+    ax.annotate(
+        "common budget",
+        (budget, 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(-2, -8),
+        textcoords="offset points",
+        ha="right",
+        fontsize=6,
+    )
+    fig.suptitle("mean ± s.e. over task × network seeds", fontsize=7)
+    legend_below(fig, [ax], ncol=2)
     summary = {"budget_flops": budget, **{f"loss_at_budget {m}": _at(curves[m], budget) for m in METHODS}}
     return fig, {"curves": curves, "summary": summary}
 

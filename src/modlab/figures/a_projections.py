@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from modlab.config import Config
 from modlab.figures.registry import FigureContext, figure
 from modlab.figures.sine_methods import RULE_PAPER, RULE_QUICK, SineNetworks, method_spec, seed_axes
 from modlab.plots import METHOD_COLORS, legend_below, mean_se, new_figure
@@ -62,7 +63,7 @@ QUICK = ProjectionsPreset(
     eval_every=50,
     kernel_rule=RULE,
 )
-PRESETS = {
+PRESETS: dict[str, Config] = {
     "quick": QUICK,
     "full": QUICK.replace(n=2000, steps=1000, task_seeds=3),
     "paper": QUICK.replace(

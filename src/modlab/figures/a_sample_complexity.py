@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from modlab.config import Config
 from modlab.figures.registry import FigureContext, figure
 from modlab.figures.sine_methods import (
     METHODS,
@@ -57,9 +58,9 @@ class SampleComplexityPreset(SineNetworks):
 
     m_axis: tuple[int, ...]
     n_axis: tuple[int, ...]
-    target_id: float = Field(0.05, gt=0)
-    target_ood: float = Field(0.2, gt=0)
-    n_boot: int = Field(200, ge=10)
+    target_id: float = Field(default=0.05, gt=0)
+    target_ood: float = Field(default=0.2, gt=0)
+    n_boot: int = Field(default=200, ge=10)
 
 
 QUICK = SampleComplexityPreset(
@@ -75,7 +76,7 @@ QUICK = SampleComplexityPreset(
     n_test=1000,
     kernel_rule=RULE_QUICK,
 )
-PRESETS = {
+PRESETS: dict[str, Config] = {
     "quick": QUICK,
     "full": QUICK.replace(
         m_axis=(2, 3, 4, 5, 6, 7, 8, 9, 12, 16),
@@ -197,10 +198,10 @@ def summary(samples: dict[str, Any], cfg: SampleComplexityPreset) -> dict[str, A
     out: dict[str, Any] = {"target_id": cfg.target_id, "target_ood": cfg.target_ood, "m": cfg.m_axis}
     for method, splits in samples.items():
         for split, points in splits.items():
-            values = [_ordering_value(n, c) for n, c in zip(points["n"], points["censored"])]
+            counts = [_ordering_value(n, c) for n, c in zip(points["n"], points["censored"])]
             reached = [f"{r}/{p}" for r, p in zip(points["pairs_reached"], points["pairs"])]
             out[f"{method} {split}"] = {"samples": points["label"], "pairs_reached": reached}
-            out[f"growth {method} {split}"] = values[-1] / values[0]
+            out[f"growth {method} {split}"] = counts[-1] / counts[0]
     for split in ("id", "ood"):
         rule = samples["kernel rule (joint)"][split]
         rule_values = np.array([_ordering_value(n, c) for n, c in zip(rule["n"], rule["censored"])])
