@@ -117,7 +117,7 @@ def make(ctx: FigureContext):
         yscale="log",
         xlabel="total training FLOPs (kernel-rule search included)",
         ylabel="ID test MSE / Var(y)",
-        title=f"compute-matched (m = {cfg.m}, n = {cfg.n}); dotted: search cost",
+        title=f"compute-matched (m = {cfg.m}, n = {cfg.n}): mean ± s.e. over task × network seeds; dotted: search cost",
     )
     ax.title.set_fontsize(8)
     ax.xaxis.set_minor_formatter("")
@@ -132,7 +132,6 @@ def make(ctx: FigureContext):
         ha="right",
         fontsize=6,
     )
-    fig.suptitle("mean ± s.e. over task × network seeds", fontsize=7)
     legend_below(fig, [ax], ncol=2)
     summary = {"budget_flops": budget, **{f"loss_at_budget {m}": _at(curves[m], budget) for m in METHODS}}
     return fig, {"curves": curves, "summary": summary}

@@ -122,13 +122,14 @@ def make(ctx: FigureContext):
             where = "D = m, K = 3" if layout == "random" else f"D = {cfg.orthogonal_dim}, K = {m // 2}, b = 2"
             ax.set(xscale="log", yscale="log", xlabel="training samples n", ylabel="test MSE / Var(y)")
             ax.set_title(f"{layout} layout, m = {m} ({where})", fontsize=8)
+            ax.xaxis.set_minor_formatter("")
             reference_line(ax, 1.0, "predicting the mean")
     fig.suptitle(
         "Sine task: test loss vs n, mean ± s.e. over task draws × network seeds; filled/solid: ID; hollow: OOD —\n"
         f"top: scale shift ×1.5 (dotted); bottom: trained at module correlation ρ = {RHO}, tested at ρ = 0 (dashed)",
         fontsize=8,
     )
-    legend_below(fig, axes[:1])
+    legend_below(fig, axes[:1], ncol=min(3, ncols))
     return fig, {"panels": panels, "summary": _summary(panels)}
 
 
