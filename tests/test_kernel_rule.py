@@ -5,18 +5,24 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from modlab.errors import ConfigError
 from modlab.measures import best_overlaps, mean_overlap
 from modlab.models import MLP
 from modlab.rules.kernel_rule import (
     KernelRuleConfig,
+    cholesky_flops,
+    cholesky_solve_flops,
     descent_layers,
     evaluate_objectives,
     find_projections,
     find_projections_reference,
     kernel_objective,
+    qr_flops,
     reorthonormalise,
+    search_flop_parts,
+    search_flops,
 )
 from modlab.rules.module_kernels import stack_module_layers
 from modlab.tasks.sine import SineTaskConfig, make_sine_task
@@ -117,15 +123,61 @@ def test_per_module_descents_each_lower_their_own_objective():
     assert result.candidates.shape == (3, 1, 8, 1) and result.chosen is None
 
 
+def test_per_module_objective_prefers_the_mixed_direction():
+    """Why Algorithm 1 misses the modules: the mixed direction each descent lands on has a LOWER
+    single-module objective yᵀ(K_j + εI)⁻¹y than every true direction u_i (same module's kernel,
+    same evaluation points). One 1-D projection must explain all of y, so the objective itself
+    prefers the mix; the descents did their job."""
+    task, cfg, layers, result = per_module_search()
+    per_descent = descent_layers(layers, "per_module")
+    at_true = evaluate_objectives(task.x_train, task.y_train, task.projections.unsqueeze(1), cfg, per_descent)
+    assert (result.objectives.max() < at_true.min()).item(), (result.objectives, at_true)
+
+
 @pytest.mark.xfail(
     strict=True,
     reason=(
         "measured (m = 8, K = 3, n = 1000, module kernel, 100 steps): the three independent descents land on "
-        "the same mixed direction (each overlaps 0.34-0.39 / 0.61-0.67 / 0.14-0.20 with the true modules); best "
-        "overlaps (cos²) per true module 0.39 / 0.67 / 0.20, so the strongest is found only to 0.67 (|cos| 0.82), "
-        "mean 0.42. The spec's run found |cos| 0.93 / 0.81 / 0.28"
+        "the same mixed direction (each overlaps 0.34-0.39 / 0.61-0.67 / 0.14-0.20 in cos² with the true modules); "
+        "best overlaps per true module 0.39 / 0.67 / 0.20 in cos² (|cos| 0.62 / 0.82 / 0.45), so the strongest is "
+        "found only to |cos| 0.82. An earlier independent run found |cos| 0.93 / 0.81 / 0.28"
     ),
 )
 def test_per_module_rule_finds_the_strongest_module():
+    """An earlier run found the strongest module to |cos| 0.93; ask for |cos| > 0.9 (cos² > 0.81)."""
     task, _, _, result = per_module_search()
-    assert float(best_overlaps(task.projections, result.projections).max()) > 0.9
+    best_cos = best_overlaps(task.projections, result.projections).max().sqrt()
+    assert float(best_cos) > 0.9
+
+
+def _textbook_cholesky_flops(n: int) -> int:
+    """FLOPs of the column Cholesky algorithm, counted operation by operation: column j takes a
+    dot product of length j and a square root for the diagonal, then for each of the n − j − 1
+    entries below it a dot product of length j, a subtraction and a division."""
+    return sum(2 * j + 1 + (n - j - 1) * (2 * j + 1) for j in range(n))
+
+
+def test_decomposition_flop_formulas():
+    for n in (10, 100, 1000):
+        exact = _textbook_cholesky_flops(n)
+        assert exact == pytest.approx(n**3 / 3 + n**2 / 2 + n / 6)
+        assert cholesky_flops(n) == pytest.approx(exact, rel=2 / n)
+    assert cholesky_solve_flops(50) == 2 * 50 * 50  # two triangular substitutions, n² each
+    assert qr_flops(8, 1) == pytest.approx(2 * 8 - 2 / 3)
+
+
+@pytest.mark.parametrize("variant", ["joint", "per_module"])
+@pytest.mark.parametrize("kernel", ["rbf", "module"])
+def test_search_matmul_flops_bound_torchs_count(variant, kernel):
+    """The estimate's matmul part counts every backward as two forwards: ≥ torch's count of the
+    real search, and within 1.5× of it (the projections' backward is one matmul, not two)."""
+    n_modules, widths = 2, (1, 6, 4, 1)
+    cfg = KernelRuleConfig(kernel=kernel, variant=variant, steps=3, batch_size=16, joint_restarts=2, eval_size=24)
+    x, y = torch.randn(40, 5, generator=torch.Generator().manual_seed(0)), torch.randn(40)
+    layers = module_layers(n_modules, 1, hidden=widths[1:-1])
+    with FlopCounterMode(display=False) as counter:
+        find_projections(x, y, cfg, n_modules, 1, generators(cfg.n_descents(n_modules)), layers)
+    estimate = search_flop_parts(cfg, 40, 5, n_modules, 1, widths)
+    counted = counter.get_total_flops()
+    assert counted <= estimate["matmul"] <= 1.5 * counted
+    assert search_flops(cfg, 40, 5, n_modules, 1, widths) == pytest.approx(sum(estimate.values()))

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from modlab.config import config_key
 from modlab.sweep.backends import LocalBackend
 from modlab.sweep import SweepSpec, make_batches, run_sweep
 from modlab.errors import ConfigError
-from modlab.experiments.sine import SineConfig, build_model, run_batch
+from modlab.experiments.sine import SineConfig, build_model, run_batch, train_flops
 from modlab.measures import mean_overlap
 from modlab.models import count_params
 from modlab.store import Store
@@ -165,6 +166,11 @@ def test_kernel_rule_init_picks_its_variant_and_reports_the_search(init, variant
     assert metrics["total_flops"] == pytest.approx(metrics["train_flops"] + metrics["search_flops"])
     assert len(metrics["overlap_matrix"]) == 2 * 2
     assert metrics["overlap_curve"][-1] == pytest.approx(metrics["projection_overlap"], abs=1e-5)
+    per_module = variant == "per_module"
+    assert ("module_objective_true" in metrics) == per_module and ("module_objective_found" in metrics) == per_module
+    if per_module:
+        assert len(metrics["module_objective_true"]) == len(metrics["module_objective_found"]) == 2
+        assert metrics["search_objective"] == pytest.approx(sum(metrics["module_objective_found"]) / 2)
 
 
 def test_kernel_rule_init_starts_training_at_the_found_projections():
@@ -239,3 +245,20 @@ def test_example_sweep_batches_sizes_and_seeds_together():
     configs = spec.configs()
     batches = make_batches("sine", {config_key("sine", c): c for c in configs})
     assert len(configs) == 24 and sorted(len(b.keys) for b in batches) == [12, 12]
+
+
+@pytest.mark.parametrize("kind", ["monolithic", "modular", "moe"])
+def test_train_flops_bound_torchs_count_of_one_step(kind):
+    """6 × parameters × batch per step: ≥ torch's matmul count of a forward and backward pass, within 20%."""
+    cfg = SineConfig.parse(
+        {
+            "task": {"layout": "random", "input_dim": 6, "n_modules": 3, "module_dim": 1, "n_train": 64, "n_test": 10},
+            "model": {"kind": kind, "hidden": [16, 16]},
+        }
+    )
+    task = make_sine_task(cfg.task)
+    model = build_model(cfg, task)
+    with FlopCounterMode(display=False) as counter:
+        ((model(task.x_train[:32]).squeeze(-1) - task.y_train[:32]) ** 2).mean().backward()
+    estimate = train_flops(count_params(model), 32, 1)
+    assert 0.8 * estimate <= counter.get_total_flops() <= estimate

@@ -1,5 +1,6 @@
-"""Shared plotting helpers: one style for theory (lines) and experiment (markers), and the writer of
-every figure's PNG/PDF/JSON triple."""
+"""Shared plotting helpers: one style for theory (lines) and experiment (markers), one colour per
+method across paper A's figures, labelled reference lines, legends kept off the data, and the writer
+of every figure's PNG/PDF/JSON triple."""
 
 from __future__ import annotations
 
@@ -14,6 +15,19 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+
+
+# One colour per learning method across every paper-A figure; theory is always grey.
+METHOD_COLORS: dict[str, str] = {
+    "monolithic": "C0",
+    "modular (true projections)": "C2",
+    "modular, plain GD": "C1",
+    "mixture of experts": "C5",
+    "kernel rule (joint)": "C3",
+    "kernel rule (per-module, Alg. 1)": "C4",
+    "kernel rule (joint, module NTK)": "C6",
+}
+THEORY_COLOR = "grey"
 
 
 def new_figure(n_panels: int, width: float = 4.0, height: float = 3.4, ncols: int | None = None):
@@ -54,6 +68,33 @@ def sim_markers(ax, x, mean, err, color, label=None, marker="o", hollow=None, **
             )
 
 
+def reference_line(ax, y: float, label: str) -> None:
+    """A horizontal reference (a target loss, the chance level) drawn thin and labelled at its left end."""
+    ax.axhline(y, color="black", lw=0.7, ls=":", zorder=1)
+    ax.annotate(
+        label,
+        (0.0, y),
+        xycoords=("axes fraction", "data"),
+        xytext=(2, 2),
+        textcoords="offset points",
+        ha="left",
+        va="bottom",
+        fontsize=6,
+    )
+
+
+def legend_below(fig, axes, ncol: int = 3) -> None:
+    """One legend for the figure, below the panels (off the data), from the labelled artists of ``axes``."""
+    handles, labels = {}, {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            if label not in labels:
+                handles[label], labels[label] = handle, label
+    fig.legend(handles.values(), labels.values(), loc="lower center", ncol=ncol, fontsize=7, frameon=False)
+    rows = math.ceil(len(labels) / ncol)
+    fig.tight_layout(rect=(0, (0.1 + 0.2 * rows) / fig.get_figheight(), 1, 1))
+
+
 def mean_se(table: pd.DataFrame, by: list[str], metric: str) -> pd.DataFrame:
     """Mean, standard error and count of ``metric`` over seeds, grouped by ``by`` columns."""
     rows = table[table["metric"] == metric]
@@ -67,7 +108,8 @@ def save_figure(fig, data: dict[str, Any], out_dir: str | Path, name: str) -> di
     """Write ``name.png``, ``name.pdf`` and ``name.json`` (numbers only, NaN/inf as null)."""
     out_dir = Path(out_dir)
     paths = {ext: out_dir / f"{name}.{ext}" for ext in ("png", "pdf", "json")}
-    fig.tight_layout()
+    if not fig.legends:
+        fig.tight_layout()
     fig.savefig(paths["png"], dpi=130)
     fig.savefig(paths["pdf"])
     plt.close(fig)

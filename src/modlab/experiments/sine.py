@@ -10,9 +10,8 @@ own targets, so predicting a constant scores ≈ 1, as the spec's "test MSE / Va
 (in distribution, the training ρ), ``ood`` (combinatorial shift, ρ = 0; orthogonal layout only),
 ``scale`` (x ~ N(0, s² I)), ``train`` (the fitting part of the training set, noisy labels); the
 loss curves ``train_curve_nmse`` and ``test_curve_nmse`` at ``curve_steps``; ``n_params``;
-``stopped_at``; ``train_flops`` (6 × parameters × samples per step × steps run: forward and
-backward of every step); and, for modular networks, the structure measures of
-:mod:`modlab.measures.overlap`: ``projection_overlap`` (mean over true modules of the best overlap
+``stopped_at``; ``train_flops`` (:func:`train_flops`); and, for modular networks, the structure
+measures of :mod:`modlab.measures.overlap` (overlaps in cos² of the principal angles): ``projection_overlap`` (mean over true modules of the best overlap
 with a learned projection, after training; 1 = a learned module reads exactly that subspace),
 ``overlap_matrix`` (the K × K̂ overlaps after training, row-major) and ``overlap_curve`` (the mean
 overlap at ``curve_steps``).
@@ -24,8 +23,11 @@ initial modules — ``kernel_rule`` (the joint variant, modlab's default) or ``k
 ``projection_init``. Kernel-rule runs also report ``search_seconds``, ``search_flops``
 (:func:`~modlab.rules.kernel_rule.search_flops`), ``search_objective`` (the kept restart's; for the
 per-module rule the mean of its descents') and the overlap along the search,
-``search_overlap_curve`` at ``search_steps``; ``total_flops`` is ``train_flops`` plus
-``search_flops`` for every run.
+``search_overlap_curve`` at ``search_steps``. Per-module runs with K̂, b̂ = K, b also report the
+single-module objective ``yᵀ(K_j + εI)⁻¹y`` on the search's evaluation points at every descent's
+found direction (``module_objective_found``, K̂ values) and at every true direction
+(``module_objective_true``, K values, true direction i with module i's kernel). ``total_flops``
+is ``train_flops`` plus ``search_flops`` for every run.
 
 Seeds (modlab): a network's init and its mini-batch order come from two streams derived from
 ``seed`` alone, so the same network seed gives the same initial network at every n and task draw.
@@ -49,6 +51,8 @@ from modlab.rules.kernel_rule import (
     RULE_VARIANTS,
     KernelRuleConfig,
     KernelRuleResult,
+    descent_layers,
+    evaluate_objectives,
     find_projections,
     search_flops,
     variant_follows,
@@ -204,6 +208,14 @@ def kernel_search(
     return result, seconds
 
 
+def train_flops(n_params: float, samples_per_step: int, steps: float) -> float:
+    """Training FLOPs, 6 × parameters × samples per step × steps: per weight and sample 2 for the
+    forward multiply-add and 4 for the backward (the gradients of the weight and of its input). Biases
+    and the first layer's input gradient are counted as well, so this bounds the matmul count from
+    above (by ≤ 20% on the sine networks, checked against ``torch.utils.flop_counter``)."""
+    return 6.0 * n_params * samples_per_step * steps
+
+
 def rule_flops(cfg: SineConfig) -> float:
     """Estimated FLOPs of the run's projection search (0 unless a kernel-rule run)."""
     if cfg.projection_init not in RULE_VARIANTS:
@@ -211,6 +223,16 @@ def rule_flops(cfg: SineConfig) -> float:
     n_fit = cfg.task.n_train - round(cfg.train.val_fraction * cfg.task.n_train)
     widths = (cfg.module_dim, *cfg.hidden, 1)
     return search_flops(cfg.kernel_rule, n_fit, cfg.task.input_dim, cfg.n_modules, cfg.module_dim, widths)
+
+
+def true_direction_objectives(cfg: SineConfig, task: SineTask, model: nn.Module, device: torch.device) -> list[float]:
+    """The per-module objective at each true direction u_i with module i's initial kernel, on the
+    points where the search compares its final objectives: → K values (needs K̂, b̂ = K, b)."""
+    n_fit = cfg.task.n_train - round(cfg.train.val_fraction * cfg.task.n_train)
+    layers = [(w.to(device), b.to(device)) for w, b in stack_module_layers(model.blocks)]
+    frames = task.projections.to(device).unsqueeze(1)
+    x, y = task.x_train[:n_fit].to(device), task.y_train[:n_fit].to(device)
+    return evaluate_objectives(x, y, frames, cfg.kernel_rule, descent_layers(layers, "per_module")).cpu().tolist()
 
 
 def _search_metrics(task: SineTask, found: tuple[KernelRuleResult, float]) -> Metrics:
@@ -229,6 +251,10 @@ def run_batch(configs: Sequence[SineConfig], device: torch.device) -> list[Metri
     tasks = [make_sine_task(c.task) for c in configs]
     models = [build_model(c, t) for c, t in zip(configs, tasks)]
     searches = [kernel_search(c, t, m, device) for c, t, m in zip(configs, tasks, models)]
+    true_objectives = [
+        true_direction_objectives(c, t, m, device) if _compares_true_directions(c) else None
+        for c, t, m in zip(configs, tasks, models)
+    ]
     settings = configs[0].train
     tests = ([t.x_test for t in tasks], [t.y_test for t in tasks])
     modular = configs[0].model.kind == "modular"
@@ -265,7 +291,7 @@ def run_batch(configs: Sequence[SineConfig], device: torch.device) -> list[Metri
         metrics[i]["stopped_at"] = float(result.stopped_at[i])
         metrics[i]["n_params"] = float(count_params(models[i]))
         samples_per_step = settings.batch_size or n_fit[i]
-        metrics[i]["train_flops"] = 6.0 * metrics[i]["n_params"] * samples_per_step * float(result.stopped_at[i])
+        metrics[i]["train_flops"] = train_flops(metrics[i]["n_params"], samples_per_step, float(result.stopped_at[i]))
         metrics[i]["search_flops"] = rule_flops(cfg)
         metrics[i]["total_flops"] = metrics[i]["train_flops"] + metrics[i]["search_flops"]
         if modular:
@@ -273,9 +299,19 @@ def run_batch(configs: Sequence[SineConfig], device: torch.device) -> list[Metri
             metrics[i]["projection_overlap"] = float(mean_overlap(task.projections, learned))
             metrics[i]["overlap_matrix"] = overlap_matrix(task.projections, learned).flatten().tolist()
             metrics[i]["overlap_curve"] = result.curves["overlap"][i].tolist()
-        if searches[i] is not None:
-            metrics[i].update(_search_metrics(task, searches[i]))
+        found, at_true = searches[i], true_objectives[i]
+        if found is not None:
+            metrics[i].update(_search_metrics(task, found))
+        if found is not None and at_true is not None:
+            metrics[i]["module_objective_true"] = at_true
+            metrics[i]["module_objective_found"] = found[0].objectives.cpu().tolist()
     return metrics
+
+
+def _compares_true_directions(cfg: SineConfig) -> bool:
+    """Per-module kernel-rule runs whose modules pair one-to-one with the task's."""
+    same_shape = (cfg.n_modules, cfg.module_dim) == (cfg.task.n_modules, cfg.task.module_dim)
+    return cfg.projection_init == "kernel_rule_per_module" and same_shape
 
 
 def _member_mse(result, members: list[tuple[torch.Tensor, torch.Tensor]], device: torch.device) -> list[float]:

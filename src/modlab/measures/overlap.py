@@ -4,8 +4,9 @@ The overlap of a true projection U_i (D × b) with a learned one Û_j (D × b̂)
 cosine of their min(b, b̂) principal angles, ``‖U_iᵀ Q_j‖²_F / min(b, b̂)`` with Q_j an orthonormal
 basis of span(Û_j): 1 when one subspace contains the other, 0 when they are orthogonal, about
 b̂/D for a random Û_j. It ignores scale and any rotation within the subspace, so it also applies to
-projections that end-to-end training has moved off orthonormality. (For b = b̂ = 1 it is cos² of the
-angle between the two directions: the spec's |cos| = 0.93 is an overlap of 0.86.)
+projections that end-to-end training has moved off orthonormality. Unit: cos² (for b = b̂ = 1, cos²
+of the angle between the two directions; |cos| = 0.93 is an overlap of 0.86, an overlap of 0.9 is
+|cos| 0.95).
 
 A true module's *best overlap* is its overlap with the best-matching learned projection (several
 true modules may match the same learned one: that is how a rule that finds one strong module twice

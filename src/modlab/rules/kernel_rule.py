@@ -34,7 +34,15 @@ from pydantic import BaseModel, Field
 
 from modlab.config import Config
 from modlab.frames import random_orthonormal
-from modlab.rules.module_kernels import Layers, ntk_flops, ntk_kernels, rbf_flops, rbf_kernels
+from modlab.rules.module_kernels import (
+    Layers,
+    ntk_flops,
+    ntk_kernels,
+    ntk_matmul_flops,
+    rbf_flops,
+    rbf_kernels,
+    rbf_matmul_flops,
+)
 
 
 RULE_VARIANTS = {"kernel_rule": "joint", "kernel_rule_per_module": "per_module"}
@@ -310,6 +318,61 @@ def _result(cfg, final, objectives, traces, history) -> KernelRuleResult:
     return KernelRuleResult(projections, final, objectives, traces, history, steps, chosen)
 
 
+def cholesky_flops(n: int) -> float:
+    """FLOPs of the Cholesky factorisation of an n × n matrix: n³/3 (leading order; the exact
+    count of the textbook algorithm is n³/3 + n²/2 + n/6, square roots counted as one FLOP)."""
+    return n**3 / 3
+
+
+def cholesky_solve_flops(n: int) -> float:
+    """FLOPs of solving with a Cholesky factor (one forward and one backward substitution): 2n²."""
+    return 2.0 * n * n
+
+
+def qr_flops(rows: int, cols: int) -> float:
+    """FLOPs of the Householder QR of a rows × cols matrix (rows ≥ cols): 2·rows·cols² − 2cols³/3."""
+    return 2.0 * rows * cols * cols - 2.0 * cols**3 / 3
+
+
+def search_flop_parts(
+    cfg: KernelRuleConfig,
+    n_train: int,
+    input_dim: int,
+    n_modules: int,
+    module_dim: int,
+    widths: Sequence[int] | None,
+) -> dict[str, float]:
+    """Estimated FLOPs of the whole search (every descent's steps on its mini-batch, plus the final
+    evaluation on ``eval_size`` points), split into ``matmul`` (the projections ``Ûᵀx`` and the
+    kernels' matmuls), ``decompositions`` (Cholesky, its solve, the QR re-orthonormalisation) and
+    ``elementwise`` (the rest of the kernels, the jitter, Adam). A step's backward pass is counted as
+    twice its forward for matmuls and elementwise work (an upper bound: the projections' backward is
+    one matmul, not two) and as 3n² for the solve (its gradient is closed form, no second
+    factorisation). ``widths``: a module's layer widths ``(b̂, h_1, …, 1)`` (module kernel)."""
+    modules = cfg.modules_per_descent(n_modules)
+    frame_params = modules * input_dim * module_dim
+
+    def forward(n: int) -> dict[str, float]:
+        if cfg.kernel == "rbf":
+            kernel, kernel_matmul = rbf_flops(n, module_dim), rbf_matmul_flops(n, module_dim)
+        else:
+            kernel, kernel_matmul = ntk_flops(n, widths), ntk_matmul_flops(n, widths)
+        return {
+            "matmul": modules * (kernel_matmul + 2.0 * n * input_dim * module_dim),
+            "decompositions": cholesky_flops(n) + cholesky_solve_flops(n),
+            "elementwise": modules * (kernel - kernel_matmul + n * n) + 4.0 * n,
+        }
+
+    step, final = forward(min(cfg.batch_size, n_train)), forward(min(cfg.eval_size, n_train))
+    batch = min(cfg.batch_size, n_train)
+    per_step = {
+        "matmul": 3 * step["matmul"],
+        "decompositions": step["decompositions"] + 3.0 * batch * batch + modules * qr_flops(input_dim, module_dim),
+        "elementwise": 3 * step["elementwise"] + 10.0 * frame_params,
+    }
+    return {part: cfg.n_descents(n_modules) * (cfg.steps * per_step[part] + final[part]) for part in per_step}
+
+
 def search_flops(
     cfg: KernelRuleConfig,
     n_train: int,
@@ -318,14 +381,5 @@ def search_flops(
     module_dim: int,
     widths: Sequence[int] | None,
 ) -> float:
-    """Estimated FLOPs of the whole search (every descent, backward counted as twice the forward,
-    plus the final evaluation). ``widths``: a module's layer widths ``(b̂, h_1, …, 1)`` (module kernel)."""
-    per_descent = cfg.modules_per_descent(n_modules)
-
-    def forward(n: int) -> float:
-        one_kernel = rbf_flops(n, module_dim) if cfg.kernel == "rbf" else ntk_flops(n, widths)
-        solve = n**3 / 3 + 4.0 * n * n
-        return per_descent * (one_kernel + 2.0 * n * input_dim * module_dim) + solve
-
-    batch = min(cfg.batch_size, n_train)
-    return cfg.n_descents(n_modules) * (3 * cfg.steps * forward(batch) + forward(min(cfg.eval_size, n_train)))
+    """Estimated FLOPs of the whole search: the sum of :func:`search_flop_parts`."""
+    return sum(search_flop_parts(cfg, n_train, input_dim, n_modules, module_dim, widths).values())

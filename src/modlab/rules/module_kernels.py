@@ -88,14 +88,32 @@ def stack_module_layers(blocks: Sequence[nn.Module]) -> list[tuple[torch.Tensor,
     ]
 
 
+def ntk_matmul_flops(n: int, widths: Sequence[int]) -> float:
+    """Matmul FLOPs of :func:`ntk_kernels` for one module on n points, widths ``(b̂, h_1, …, 1)``
+    (2 per multiply-add, as ``torch.utils.flop_counter`` counts them): the forward pass through every
+    layer but the last and the delta pass back through every layer but the first (2 per weight per
+    point each), and the two n × n Gram matrices of every layer (``2n²·in`` and ``2n²·out``)."""
+    weights = [a * c for a, c in zip(widths[:-1], widths[1:])]
+    grams = sum(2 * n * n * (a + c) for a, c in zip(widths[:-1], widths[1:]))
+    return 2.0 * n * (sum(weights[:-1]) + sum(weights[1:])) + grams
+
+
 def ntk_flops(n: int, widths: Sequence[int]) -> float:
-    """Forward FLOPs of :func:`ntk_kernels` for one module on n points, widths ``(b̂, h_1, …, 1)``:
-    the forward and delta passes (2 each per weight per point) and two n × n Gram matrices per layer."""
-    weights = sum(a * c for a, c in zip(widths[:-1], widths[1:]))
-    grams = sum(2 * n * n * (a + c) + 3 * n * n for a, c in zip(widths[:-1], widths[1:]))
-    return 4.0 * n * weights + grams
+    """Forward FLOPs of :func:`ntk_kernels`: its matmuls plus the elementwise work — bias, ReLU and
+    mask per hidden unit per point (3 each in the forward pass, 1 in the delta pass) and, per
+    layer, the ``+1``, the product and the accumulation of the n × n terms (3n²)."""
+    hidden = sum(widths[1:-1])
+    return ntk_matmul_flops(n, widths) + 4.0 * n * hidden + 3.0 * n * n * (len(widths) - 1)
+
+
+def rbf_matmul_flops(n: int, module_dim: int) -> float:
+    """Matmul FLOPs of :func:`rbf_kernels` on n points of dimension b̂: the Gram matrix, 2n²b̂."""
+    return 2.0 * n * n * module_dim
 
 
 def rbf_flops(n: int, module_dim: int) -> float:
-    """Forward FLOPs of :func:`rbf_kernels` for one module on n points of dimension b̂."""
-    return 2.0 * n * n * module_dim + 4.0 * n * n
+    """Forward FLOPs of :func:`rbf_kernels`: the Gram matrix plus the elementwise work — the
+    bandwidth (consecutive differences, squares, sums: 3nb̂), the scaling and the edge factors
+    (3nb̂ + n) and, on the n × n matrix, one exponential and two products (3n², an exponential
+    counted as one FLOP). The median's selection is not counted."""
+    return rbf_matmul_flops(n, module_dim) + 6.0 * n * module_dim + n + 3.0 * n * n
