@@ -49,5 +49,5 @@ def one_thread():
 def store(tmp_path):
     from modlab.store import Store
 
-    with Store(tmp_path / "store.sqlite") as opened:
+    with Store(tmp_path / "store.sqlite", create=True) as opened:
         yield opened

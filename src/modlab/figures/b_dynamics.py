@@ -191,6 +191,6 @@ def plot_setting(
     one call: writes ``NAME.png/.pdf/.json`` (and the store) into ``out_dir``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with Store(out_dir / "modlab.sqlite") as store:
+    with Store(out_dir / "modlab.sqlite", create=True) as store:
         fig, data = dynamics_figure(FigureContext("quick", store, device, progress=False), name, setting, seeds)
     return save_figure(fig, {"figure": name, **data}, out_dir, name)
