@@ -131,7 +131,7 @@ class Store:
             self.schema = _check_is_store(real)
             self._db = _connect(real, readonly)
         except OSError as err:
-            raise StoreError(f"{self.path}: {err.strerror or err}") from None
+            raise StoreError(f"{self.path}: cannot create or open the store ({err.strerror or err})") from None
         except sqlite3.DatabaseError as err:
             raise StoreError(f"{self.path}: cannot open as a modlab store ({err})") from None
         if not readonly and self.schema != SCHEMA_VERSION:
