@@ -54,7 +54,7 @@ def quick_samples_needed(tmp_path_factory):
     torch.set_num_threads(1)
     cfg = a_sample_complexity.PRESETS["quick"]
     out = {}
-    with Store(tmp_path_factory.mktemp("sc") / "store.sqlite") as store:
+    with Store.create(tmp_path_factory.mktemp("sc") / "store.sqlite") as store:
         ctx = FigureContext("quick", store, progress=False)
         for method in ("monolithic", "kernel rule (joint)"):
             needed = [

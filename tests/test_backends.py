@@ -9,10 +9,17 @@ import sys
 import backend_probes
 import pandas as pd
 import pytest
-from backend_probes import die_on_request, pid_and_threads, raise_on_three, square, torch_threads
+from backend_probes import (
+    die_on_request,
+    driver_alive_before_and_after_close,
+    pid_and_threads,
+    raise_on_three,
+    square,
+    torch_threads,
+)
 
 from modlab.sweep import LocalBackend, Lost, RayBackend, SweepSpec, make_backend, run_sweep
-from modlab.sweep.backends import RAY_CPUS_PER_TASK, threads_per_worker
+from modlab.sweep.backends import RAY_CPUS_PER_TASK, driver_alive, threads_per_worker
 from modlab.errors import ConfigError, ModlabError
 from modlab.store import Store
 
@@ -53,10 +60,10 @@ def test_lost_batches_are_recorded_failed_and_the_sweep_finishes(tmp_path):
             yield Lost(first, "worker process died (exit code -9) on all 2 attempts")
             yield from super().map(fn, rest, device)
 
-    with Store(tmp_path / "s.sqlite") as store:
+    with Store.create(tmp_path / "s.sqlite") as store:
         report = run_sweep(TINY, store, backend=LosesFirstBatch(), progress=False)
         failed = store.records(TINY.keys(), status="failed")
-    assert (report.done, report.failed) == (15, 3)
+    assert (report.computed, report.failed) == (15, 3)
     assert {r.error for r in failed} == {"worker process died (exit code -9) on all 2 attempts"}
 
 
@@ -66,11 +73,19 @@ def test_lost_batches_are_recorded_failed_and_the_sweep_finishes(tmp_path):
         (("gpu", None, None), "backend 'gpu': allowed local, ray"),
         (("local", 0, None), "workers = 0: must be ≥ 1"),
         (("local", None, "10.0.0.1:6379"), "given with backend 'local'"),
+        (("ray", None, "10.0.0.1"), "has no port"),
+        (("ray", None, "10.0.0.1:0"), "outside 1–65535"),
     ],
 )
 def test_make_backend_refuses_bad_choices(args, message):
     with pytest.raises(ConfigError, match=message):
         make_backend(*args)
+
+
+def test_driver_alive_is_true_in_the_driver_and_false_in_a_worker_whose_driver_is_gone():
+    assert driver_alive()
+    [(alive_before, alive_after)] = LocalBackend(workers=2).map(driver_alive_before_and_after_close, [0], "cpu")
+    assert (alive_before, alive_after) == (True, False)
 
 
 def test_make_backend_builds_the_named_backend():
@@ -100,14 +115,14 @@ def local_ray():
 
 
 def test_sweep_on_local_ray_gives_the_in_process_bits_at_equal_threads(tmp_path, local_ray):
-    with Store(tmp_path / "local.sqlite") as store, torch_threads(RAY_CPUS_PER_TASK):
+    with Store.create(tmp_path / "local.sqlite") as store, torch_threads(RAY_CPUS_PER_TASK):
         run_sweep(TINY, store, progress=False)
         local = store.table(TINY.keys())
-    with Store(tmp_path / "ray.sqlite") as store:
+    with Store.create(tmp_path / "ray.sqlite") as store:
         report = run_sweep(TINY, store, backend=RayBackend(workers=2), progress=False)
         on_ray = store.table(TINY.keys())
         devices = {store.provenance(k)["device"] for k in TINY.keys()}
-    assert (report.done, report.failed) == (18, 0)
+    assert (report.computed, report.failed) == (18, 0)
     assert devices == {"cpu"}
     pd.testing.assert_frame_equal(on_ray, local, check_exact=True)
 
