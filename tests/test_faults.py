@@ -4,6 +4,7 @@ sharing one store at once all end with exactly the table of one uninterrupted ru
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -394,5 +395,12 @@ def test_workers_die_with_a_sigkilled_driver(tmp_path):
     assert len(workers) == 2, proc.stderr.read() if proc.poll() is not None else "no workers"
     time.sleep(0.5)
     proc.send_signal(signal.SIGKILL)
-    proc.communicate()
-    assert_gone(workers, within_s=3)
+    proc.wait()  # not communicate(): orphaned workers would hold its output pipes open
+    try:
+        assert_gone(workers, within_s=3)
+    finally:
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        proc.stdout.close()
+        proc.stderr.close()
