@@ -3,8 +3,14 @@ sweep on a local Ray fills the store with exactly the table the local backend gi
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import signal
+import subprocess
 import sys
+import time
+from pathlib import Path
 
 import backend_probes
 import pandas as pd
@@ -154,3 +160,71 @@ def test_one_item_on_a_pool_still_runs_in_a_worker():
 def test_ray_tasks_run_with_one_thread_per_cpu_they_hold(local_ray):
     [(_, threads)] = RayBackend(workers=2).map(pid_and_threads, [0], "cpu")
     assert threads == RAY_CPUS_PER_TASK
+
+
+def descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            kids = [int(p) for p in Path(f"/proc/{parent}/task/{parent}/children").read_text().split()]
+        except OSError:
+            continue
+        found += kids
+        todo += kids
+    return found
+
+
+def ray_task_workers(driver: int) -> list[int]:
+    """The driver's local Ray worker processes that are running one of our tasks."""
+    pids = []
+    for pid in descendants(driver):
+        try:
+            if Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"ray::_call_with_threads"):
+                pids.append(pid)
+        except OSError:
+            continue
+    return pids
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="finds Ray's processes through Linux /proc")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL])
+def test_ray_tasks_stop_when_the_driver_goes(tmp_path, signum):
+    """SIGTERM: one line, exit 143 (not Ray's stack); SIGKILL: the running tasks' worker processes
+    exit within seconds instead of finishing their batch (each computes for many seconds)."""
+    pytest.importorskip("ray", reason="ray is not installed (pip install 'modlab[ray]')")
+    spec = tmp_path / "slow.json"
+    spec.write_text(
+        json.dumps(
+            {"experiment": "linear-rf", "base": {"m": 4, "p": 1500}, "axes": {"n": [6000, 6100], "seed": [0, 1, 2, 3]}}
+        )
+    )
+    command = [sys.executable, "-m", "modlab.cli", "sweep", str(spec), "--store", str(tmp_path / "s.sqlite")]
+    proc = subprocess.Popen(
+        [*command, "--backend", "ray", "--workers", "2", "--no-progress"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not (workers := ray_task_workers(proc.pid)) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert workers, "no Ray task started"
+    time.sleep(1)
+    family = descendants(proc.pid)  # Ray's own processes too, to clean up after the test
+    proc.send_signal(signum)
+    proc.wait(timeout=60)
+    try:
+        deadline = time.monotonic() + 5
+        while (alive := [p for p in workers if Path(f"/proc/{p}").exists()]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not alive, f"Ray task workers {alive} outlived the driver"
+        if signum == signal.SIGTERM:
+            assert proc.returncode == 143
+            lines = [line for line in proc.stderr.read().splitlines() if "modlab" in line or "Traceback" in line]
+            assert lines == ["modlab: terminated; finished runs are stored, rerun the same command to resume"]
+    finally:
+        for pid in family:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        proc.stderr.close()

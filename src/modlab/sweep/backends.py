@@ -374,10 +374,10 @@ class RayBackend:
                 while todo and (self.address is None or self.workers is None or len(pending) < self.workers):
                     item = todo.popleft()
                     pending[task.remote(fn, RAY_CPUS_PER_TASK, driver, item, device)] = item
-                [ref], _ = ray.wait(list(pending), num_returns=1)
+                [ref], _ = _signal_safe(ray.wait, list(pending), num_returns=1)
                 item = pending.pop(ref)
                 try:
-                    yield ray.get(ref)
+                    yield _signal_safe(ray.get, ref)
                 except ray.exceptions.RayTaskError as err:
                     raise err.as_instanceof_cause() from None
                 except ray.exceptions.RayError as err:
@@ -385,6 +385,17 @@ class RayBackend:
         finally:
             for ref in pending:  # the driver stops early (error, Ctrl-C, SIGTERM): nothing keeps computing
                 ray.cancel(ref, force=True)
+
+
+def _signal_safe(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``call(*args, **kwargs)`` of Ray's, re-raising what a signal handler raised during it (SIGTERM,
+    Ctrl-C): Ray's C extension reports it as a SystemError caused by it."""
+    try:
+        return call(*args, **kwargs)
+    except SystemError as err:
+        if err.__cause__ is not None:
+            raise err.__cause__ from None
+        raise
 
 
 def _connect_ray(address: str | None, workers: int | None):
