@@ -300,7 +300,6 @@ def _record(experiment: str, key: str, config: dict, output: Any, seconds: float
     bad = [
         name for name, value in output.items() if not name.startswith(THEORY_PREFIX) and metric_codec.non_finite(value)
     ]
-    status, error = (
-        ("failed", f"non-finite value (NaN or ±inf) in metric(s): {', '.join(bad)}") if bad else ("done", None)
-    )
-    return RunRecord(key, experiment, config, status, output, error, seconds, device, provenance=dict(notes))
+    reason = f"non-finite value (NaN or ±inf) in metric(s): {', '.join(bad)}" if bad else None
+    status = "failed" if bad else "done"
+    return RunRecord(key, experiment, config, status, output, reason, seconds, device, provenance=dict(notes))
