@@ -46,13 +46,15 @@ def load(path: Path) -> list[RunRecord]:
 
 
 def import_pending(store: Store) -> int:
-    """Put the runs of every recovery file of ``store`` into it (a stored run of the same code is
+    """Put the runs of every recovery file of ``store`` into it (a run stored ``done`` meanwhile is
     kept) and delete each file once all its runs are in; returns how many runs were read."""
     count = 0
     for path in pending(store.path):
         records = load(path)
+        done = {key for key, status in store.statuses(r.key for r in records).items() if status == "done"}
         for record in records:
-            store.put(record)
+            if record.key not in done:
+                store.put(record)
         path.unlink()
         count += len(records)
     return count
