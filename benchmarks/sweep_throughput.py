@@ -52,11 +52,11 @@ def time_sweep(spec: SweepSpec, folder: Path, name: str, backend) -> float:
     path = folder / f"{name}.sqlite"
     for stale in folder.glob(f"{name}.sqlite*"):
         stale.unlink()
-    with Store(path) as store:
+    with Store.create(path) as store:
         start = time.perf_counter()
         report = run_sweep(spec, store, backend=backend, progress=False, device="cpu")
         seconds = time.perf_counter() - start
-    assert report.done == len(spec.keys()), report
+    assert report.computed == len(spec.keys()), report
     return seconds
 
 
@@ -71,7 +71,7 @@ def time_put(spec: SweepSpec, folder: Path) -> float:
     records = [r for batch in batches for r in run_batch_safely(batch, "cpu")]
     for stale in folder.glob("put.sqlite*"):
         stale.unlink()
-    with Store(folder / "put.sqlite") as store:
+    with Store(folder / "put.sqlite", create=True) as store:
         start = time.perf_counter()
         for record in records:
             store.put(record)

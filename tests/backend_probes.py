@@ -47,3 +47,21 @@ def torch_threads(threads: int) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def driver_alive_before_and_after_close(item: int, device: str) -> tuple[bool, bool]:
+    """In a pool worker: ``driver_alive()``, then the same once the liveness pipe reads as closed
+    (the watchdog is paused so that it does not end the process first)."""
+    from modlab.sweep import backends
+
+    before = backends.driver_alive()
+    link, backends._driver_link = backends._driver_link, _ClosedLink()
+    try:
+        return before, backends.driver_alive()
+    finally:
+        backends._driver_link = link
+
+
+class _ClosedLink:
+    def poll(self) -> bool:
+        raise EOFError

@@ -12,11 +12,13 @@ from modlab.experiments import EXPERIMENTS, Experiment, register
 
 
 class ProbeConfig(Config):
-    """``value`` is returned as the metric; ``fail`` raises, ``nan`` returns NaN."""
+    """``value`` is returned as the metric; ``fail`` raises, ``nan`` returns NaN, ``inf`` infinity
+    (and an infinite theory value, which is not a measurement)."""
 
     value: float = 1.0
     fail: bool = False
     nan: bool = False
+    inf: bool = False
     seed: int = Field(0, ge=0)
 
 
@@ -25,7 +27,9 @@ def _probe_batch(configs, device):
     for cfg in configs:
         if cfg.fail:
             raise RuntimeError(f"probe asked to fail (value={cfg.value})")
-        out.append({"score": math.nan if cfg.nan else cfg.value + cfg.seed, "curve": [cfg.value, cfg.value / 2]})
+        score = math.nan if cfg.nan else math.inf if cfg.inf else cfg.value + cfg.seed
+        theory = {"theory_score": math.inf} if cfg.inf else {}
+        out.append({"score": score, **theory, "curve": [cfg.value, cfg.value / 2]})
     return out
 
 
@@ -49,5 +53,5 @@ def one_thread():
 def store(tmp_path):
     from modlab.store import Store
 
-    with Store(tmp_path / "store.sqlite") as opened:
+    with Store(tmp_path / "store.sqlite", create=True) as opened:
         yield opened

@@ -41,7 +41,7 @@ def workdir(tmp_path_factory) -> Path:
     """A folder holding a good spec and a store that already has its runs."""
     folder = tmp_path_factory.mktemp("bad-inputs")
     (folder / "good.yaml").write_text(yaml.safe_dump(GOOD_SPEC))
-    with Store(folder / "store.sqlite") as store:
+    with Store.create(folder / "store.sqlite") as store:
         run_sweep(SweepSpec.model_validate(GOOD_SPEC), store, progress=False)
     return folder
 
@@ -263,3 +263,104 @@ def test_the_installed_command_prints_one_line_and_no_traceback(tmp_path, workdi
         assert_one_line_error(proc.returncode, proc.stderr, name)
         assert proc.stdout == ""
     assert digest(workdir / "store.sqlite") == before
+
+
+# --- paths, backends and read commands ---------------------------------------------------------
+
+
+def test_path_errors_are_one_line(tmp_path, workdir):
+    long_name = "x" * 300
+    assert_one_line_error(*run_cli("sweep", str(tmp_path / long_name / "s.yaml")), "too long")
+    assert_one_line_error(
+        *run_cli("sweep", str(workdir / "good.yaml"), "--store", str(tmp_path / long_name / "s.sqlite")), "too long"
+    )
+    assert_one_line_error(
+        *run_cli("run", "linear-rf", "--set", "n=8", "--store", str(tmp_path / f"{long_name}.sqlite")), "too long"
+    )
+
+
+@pytest.mark.skipif(__import__("os").geteuid() != 0, reason="needs root to mount a read-only tmpfs")
+def test_figure_out_on_a_read_only_folder_is_one_line_before_computing(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    if subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", str(folder)], capture_output=True
+    ).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        assert_one_line_error(*run_cli("figure", "a-theory", "--out", str(folder), "--no-progress"), "not writable")
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.mark.parametrize(
+    ("address", "named"),
+    [
+        ("", "is empty"),
+        ("10.0.0.5", "has no port"),
+        (":6379", "no host"),
+        ("10.0.0.5:abc", "port 'abc' is not a number"),
+        ("10.0.0.5:70000", "outside 1–65535"),
+        ("http://10.0.0.5:6379", "scheme 'http://'"),
+        ("bad host:6379", "not a host name"),
+    ],
+)
+def test_a_malformed_ray_address_is_refused_before_the_store_is_touched(tmp_path, workdir, address, named):
+    store = tmp_path / "new.sqlite"
+    argv = ("sweep", str(workdir / "good.yaml"), "--store", str(store), "--backend", "ray", "--ray-address", address)
+    assert_one_line_error(*run_cli(*argv), named)
+    assert not store.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_an_unreachable_ray_address_is_refused_before_the_store_is_touched(tmp_path, workdir):
+    pytest.importorskip("ray", reason="ray is not installed (pip install 'modlab[ray]')")
+    store = tmp_path / "new.sqlite"
+    argv = (
+        "sweep",
+        str(workdir / "good.yaml"),
+        "--store",
+        str(store),
+        "--backend",
+        "ray",
+        "--ray-address",
+        "127.0.0.1:1",
+    )
+    assert_one_line_error(*run_cli(*argv), "cannot reach Ray at 127.0.0.1:1")
+    assert not store.exists()
+
+
+def test_a_store_linked_to_a_device_is_refused(tmp_path, workdir):
+    link = tmp_path / "null.sqlite"
+    link.symlink_to("/dev/null")
+    for command in ("sweep", "results"):
+        assert_one_line_error(*run_cli(command, str(workdir / "good.yaml"), "--store", str(link)), "not a regular file")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["null.sqlite"]
+    assert not Path("/dev/null-journal").exists() and not Path("/dev/null-wal").exists()
+
+
+@pytest.mark.parametrize("content", ["empty", "no-tables"])
+def test_results_never_writes_into_a_file_that_is_not_a_store(tmp_path, workdir, content):
+    store = tmp_path / "other.sqlite"
+    if content == "empty":
+        store.touch()
+    else:
+        sqlite3.connect(store).execute("PRAGMA user_version = 3").close()
+    assert_refused_untouched(store, ("results", "--store", str(store)), str(store))
+    assert_refused_untouched(store, ("sweep", str(workdir / "good.yaml"), "--store", str(store)), str(store))
+
+
+def test_results_reads_an_immutable_store_without_writing(tmp_path, workdir):
+    store = tmp_path / "kept.sqlite"
+    store.write_bytes((workdir / "store.sqlite").read_bytes())
+    if subprocess.run(["chattr", "+i", str(store)], capture_output=True).returncode:
+        pytest.skip("cannot make a file immutable here")
+    try:
+        before = digest(store)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert main(["results", str(workdir / "good.yaml"), "--store", str(store), "--format", "csv"]) == 0
+        assert out.getvalue().count("\n") > 1
+        assert digest(store) == before
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.sqlite"]
+    finally:
+        subprocess.run(["chattr", "-i", str(store)], check=True)

@@ -41,7 +41,7 @@ def test_run_prints_metrics_and_stores_them(tmp_path, capsys):
 def test_sweep_then_results_in_every_format(tmp_path, capsys):
     spec, store = _spec(tmp_path), str(tmp_path / "s.sqlite")
     assert main(["sweep", str(spec), "--store", store, "--no-progress"]) == 0
-    assert "4 done" in capsys.readouterr().out
+    assert "4 runs: 0 reused, 4 computed, 0 failed" in capsys.readouterr().err
     assert main(["results", str(spec), "--store", store, "--format", "csv"]) == 0
     csv_path = tmp_path / "out.csv"
     csv_path.write_text(capsys.readouterr().out)
@@ -59,7 +59,7 @@ def test_failed_runs_exit_nonzero_and_are_listed(tmp_path, capsys):
     assert main(["results", str(spec), "--store", store, "--failed"]) == 0
     assert "probe asked to fail" in capsys.readouterr().out
     assert main(["sweep", str(spec), "--store", store, "--no-progress", "--retry-failed"]) == 1
-    assert "1 failed" in capsys.readouterr().out
+    assert "1 runs: 0 reused, 0 computed, 1 failed" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -96,7 +96,7 @@ def test_the_example_sweep_runs_and_tabulates(tmp_path, capsys):
     example = Path(__file__).parents[1] / "examples" / "linear_rf_sweep.yaml"
     store = str(tmp_path / "s.sqlite")
     assert main(["sweep", str(example), "--store", store, "--no-progress"]) == 0
-    assert "25 done" in capsys.readouterr().out
+    assert "25 runs: 0 reused, 25 computed, 0 failed" in capsys.readouterr().err
     assert main(["results", str(example), "--store", store, "--format", "csv"]) == 0
     assert capsys.readouterr().out.count("\n") == 1 + 25 * 5
 

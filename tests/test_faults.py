@@ -4,6 +4,7 @@ sharing one store at once all end with exactly the table of one uninterrupted ru
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -32,7 +33,7 @@ WAIT_S = 120
 
 def uninterrupted_table(folder: Path) -> pd.DataFrame:
     spec = SweepSpec.model_validate(SPEC)
-    with Store(folder / "s.sqlite") as store:
+    with Store.create(folder / "s.sqlite") as store:
         run_sweep(spec, store, progress=False)
         return store.table(spec.keys())
 
@@ -98,7 +99,7 @@ def wait_for_rows(store: Path, target: int, proc: subprocess.Popen) -> None:
 def finish(proc: subprocess.Popen) -> None:
     out, err = proc.communicate(timeout=WAIT_S)
     assert proc.returncode == 0, err
-    assert "0 failed" in out
+    assert err.endswith(" 0 failed\n"), err
 
 
 def final_table(store: Path) -> pd.DataFrame:
@@ -188,7 +189,7 @@ WRITER = """
 import sys
 from modlab.store import RunRecord, Store
 name, status, path = sys.argv[1:]
-with Store(path) as store:
+with Store.create(path) as store:
     for i in range(150):
         store.put(RunRecord(f"{name}-{i}", "x", {"i": i}, "done", {"v": float(i)}))
     for i in range(50):
@@ -226,7 +227,7 @@ folder, start = sys.argv[1], float(sys.argv[2])
 for i in range(30):
     while time.time() < start + 0.05 * i:
         time.sleep(0.0005)
-    Store(f"{folder}/s{i}.sqlite").close()
+    Store.create(f"{folder}/s{i}.sqlite").close()
 """
 
 
@@ -244,3 +245,162 @@ def test_processes_creating_the_same_new_stores_at_once_all_succeed(tmp_path):
     for i in range(30):
         with Store(tmp_path / f"s{i}.sqlite") as store:
             assert store.records() == []
+
+
+# --- write faults: disk full, file-size limit, store locked ----------------------------------------
+
+SMALL_SPEC = {
+    "experiment": "linear-rf",
+    "name": "small",
+    "base": {"m": 4, "p": 6},
+    "axes": {"n": [8, 16, 32, 64], "seed": SEEDS},
+}
+
+
+def small_reference(folder: Path) -> pd.DataFrame:
+    spec = SweepSpec.model_validate(SMALL_SPEC)
+    with Store.create(folder / "reference.sqlite") as store:
+        run_sweep(spec, store, progress=False)
+        return store.table(spec.keys())
+
+
+def sweep_cli(spec: Path, store: Path, env: dict, limit_bytes: int | None = None) -> subprocess.CompletedProcess:
+    import resource
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+
+    command = [sys.executable, "-m", "modlab.cli", "sweep", str(spec), "--store", str(store), "--no-progress"]
+    return subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=WAIT_S, preexec_fn=limit if limit_bytes else None
+    )
+
+
+def mount_small_tmpfs(folder: Path) -> bool:
+    folder.mkdir()
+    if os.geteuid() != 0:
+        return False
+    return (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(folder)], capture_output=True
+        ).returncode
+        == 0
+    )
+
+
+def fill(folder: Path, leave_bytes: int) -> Path:
+    """A file taking all the free space of ``folder``'s file system but ``leave_bytes``."""
+    filler = folder / "filler"
+    free = os.statvfs(folder).f_bavail * os.statvfs(folder).f_frsize
+    filler.write_bytes(b"\0" * max(0, free - leave_bytes))
+    return filler
+
+
+def test_a_write_fault_loses_no_computed_run(tmp_path):
+    """Disk full on a small tmpfs (where the test may mount one), else a file-size limit: the sweep
+    stops with one line naming the cause, the computed runs are in a recovery file (beside the store
+    or in $TMPDIR), and the rerun imports them and ends with the uninterrupted table."""
+    disk, tmpdir = tmp_path / "disk", tmp_path / "tmp"
+    tmpfs = mount_small_tmpfs(disk)
+    tmpdir.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmpdir)}
+    spec, store = tmp_path / "small.json", disk / "s.sqlite"
+    spec.write_text(json.dumps(SMALL_SPEC))
+    try:
+        Store.create(store).close()
+        filler = fill(disk, 96 * 1024) if tmpfs else None
+        failed = sweep_cli(spec, store, env, None if tmpfs else store.stat().st_size + 48 * 1024)
+        assert failed.returncode == 2, failed.stderr
+        assert failed.stderr.count("\n") == 1 and "Traceback" not in failed.stderr
+        assert "disk is full or a file-size limit" in failed.stderr and "rerun the same command" in failed.stderr
+        saved = list(disk.glob("s.sqlite.recovered-*.json")) + list(tmpdir.glob("modlab-recovered-*.json"))
+        assert len(saved) == 1 and str(saved[0]) in failed.stderr
+        if filler is not None:
+            filler.unlink()
+        done = sweep_cli(spec, store, env)
+        assert done.returncode == 0, done.stderr
+        assert not saved[0].exists()
+        with Store(store) as opened:
+            table = opened.table(SweepSpec.model_validate(SMALL_SPEC).keys())
+            assert opened._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        if tmpfs:
+            subprocess.run(["umount", str(disk)], check=True)
+    pd.testing.assert_frame_equal(table, small_reference(tmp_path), check_exact=True)
+
+
+def test_a_store_locked_past_the_busy_timeout_loses_no_computed_run(tmp_path, monkeypatch):
+    from modlab import store as store_module
+    from modlab.errors import StoreWriteError
+    from modlab.sweep import runner
+
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(runner, "WRITE_RETRY_DELAYS_S", (0.05,))
+    spec = SweepSpec.model_validate(SMALL_SPEC)
+    path = tmp_path / "s.sqlite"
+    with Store.create(path) as store:
+        locker = sqlite3.connect(path, isolation_level=None)
+        locker.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(StoreWriteError, match=r"held the store locked .* 4 computed run\(s\) saved to"):
+            run_sweep(spec, store, progress=False)
+        locker.execute("ROLLBACK")
+        locker.close()
+        report = run_sweep(spec, store, progress=False)
+        assert (report.reused, report.computed, report.failed) == (4, 12, 0)
+        table = store.table(spec.keys())
+    pd.testing.assert_frame_equal(table, small_reference(tmp_path), check_exact=True)
+
+
+def test_sigterm_exits_like_ctrl_c_and_the_rerun_finishes(tmp_path, reference_two_workers):
+    spec, store = write_spec(tmp_path, "faults", N_VALUES), tmp_path / "s.sqlite"
+    proc = launch(spec, store, "--workers", "2")
+    wait_for_rows(store, 1, proc)
+    workers = worker_pids(proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=WAIT_S)
+    assert proc.returncode == 143
+    assert err == "modlab: terminated; finished runs are stored, rerun the same command to resume\n"
+    assert_gone(workers, within_s=10)
+    finish(launch(spec, store, "--workers", "2"))
+    assert_complete_and_unique(store, final_table(store), reference_two_workers)
+
+
+def assert_gone(pids: list[int], within_s: float) -> None:
+    deadline = time.monotonic() + within_s
+    while (
+        alive := [p for p in pids if Path(f"/proc/{p}").exists() and b"Z" not in _state(p)]
+    ) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive, f"worker processes {alive} outlived the driver"
+
+
+def _state(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/stat").read_bytes().split(b")")[-1][:3]
+    except OSError:
+        return b"Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="finds worker processes through Linux /proc")
+def test_workers_die_with_a_sigkilled_driver(tmp_path):
+    """Mid-batch (each batch computes for seconds), the workers exit within a second or two of the
+    driver's SIGKILL instead of finishing their batch."""
+    slow = {**SPEC, "name": "slow", "base": {"m": 4, "p": 1500}, "axes": {"n": [6000, 6100, 6200, 6300], "seed": SEEDS}}
+    spec, store = tmp_path / "slow.json", tmp_path / "s.sqlite"
+    spec.write_text(json.dumps(slow))
+    proc = launch(spec, store, "--workers", "2")
+    deadline = time.monotonic() + WAIT_S
+    while len(workers := worker_pids(proc.pid) if proc.poll() is None else []) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(workers) == 2, proc.stderr.read() if proc.poll() is not None else "no workers"
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()  # not communicate(): orphaned workers would hold its output pipes open
+    try:
+        assert_gone(workers, within_s=3)
+    finally:
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        proc.stdout.close()
+        proc.stderr.close()

@@ -34,7 +34,7 @@ SPEC = SweepSpec(
 
 
 def sweep_table(path, spec: SweepSpec = SPEC, backend=None) -> pd.DataFrame:
-    with Store(path) as store:
+    with Store.create(path) as store:
         run_sweep(spec, store, backend=backend, progress=False, device="cpu")
         return store.table(SPEC.keys())
 

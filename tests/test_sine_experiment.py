@@ -132,15 +132,15 @@ def test_ensemble_sweep_resumes_without_recomputing(tmp_path):
         base=TINY,
         axes={"model.kind": ["modular", "moe"], "task.n_train": [20, 40], "seed": [0, 1]},
     )
-    with Store(tmp_path / "s.sqlite") as store:
+    with Store.create(tmp_path / "s.sqlite") as store:
         with pytest.raises(KeyboardInterrupt):
             run_sweep(spec, store, backend=StopAfterFirstBatch(), progress=False)
         first = store.table(spec.keys())
         assert first["key"].nunique() == 4
         report = run_sweep(spec, store, progress=False)
-        assert (report.skipped, report.done) == (4, 4)
+        assert (report.reused, report.computed) == (4, 4)
         again = run_sweep(spec, store, progress=False)
-        assert (again.skipped, again.done) == (8, 0)
+        assert (again.reused, again.computed) == (8, 0)
         table = store.table(spec.keys())
     assert table["key"].nunique() == 8
     kept = table[table["key"].isin(first["key"]) & (table["metric"] == "test_nmse")]

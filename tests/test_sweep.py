@@ -1,5 +1,6 @@
 import os
 import signal
+from datetime import datetime
 import subprocess
 import sys
 import time
@@ -11,6 +12,7 @@ import yaml
 from modlab.sweep import SweepSpec, SweepStopped, run_sweep
 from modlab.sweep import make_batches
 from modlab.errors import ConfigError
+from modlab.fingerprint import code_fingerprint
 from modlab.store import Store
 
 
@@ -50,23 +52,25 @@ def test_batches_group_runs_that_differ_only_in_seed():
 def test_resume_runs_only_what_is_missing(store):
     spec = _probe({"value": [1.0, 2.0], "seed": [0, 1]})
     first = run_sweep(spec, store, progress=False)
-    assert (first.done, first.skipped) == (4, 0)
+    assert (first.computed, first.reused) == (4, 0)
     again = run_sweep(spec, store, progress=False)
-    assert (again.done, again.skipped) == (0, 4)
+    assert (again.computed, again.reused) == (0, 4)
+    assert str(again) == "4 runs: 4 reused, 0 computed, 0 failed"
     bigger = run_sweep(_probe({"value": [1.0, 2.0, 3.0], "seed": [0, 1]}), store, progress=False)
-    assert (bigger.done, bigger.skipped) == (2, 4)
+    assert (bigger.computed, bigger.reused) == (2, 4)
 
 
-def test_failures_and_nans_are_recorded_and_the_sweep_goes_on(store):
-    spec = _probe({"fail": [False, True], "nan": [False, True], "seed": [0]})
+def test_failures_and_non_finite_metrics_are_recorded_and_the_sweep_goes_on(store):
+    spec = _probe({"fail": [False, True], "nan": [False, True], "inf": [False, True], "seed": [0]})
     report = run_sweep(spec, store, progress=False)
-    assert (report.done, report.failed) == (1, 3)
-    failed = store.records(spec.keys(), status="failed")
-    errors = sorted(r.error for r in failed)
-    assert any("probe asked to fail" in e for e in errors)
-    assert any("NaN in metric(s): score" in e for e in errors)
+    assert (report.computed, report.failed) == (1, 7)
+    errors = {tuple(r.config[f] for f in ("fail", "nan", "inf")): r.error for r in store.records(spec.keys())}
+    assert "probe asked to fail" in errors[True, False, False]
+    assert errors[False, True, False].endswith("in metric(s): score")
+    assert errors[False, False, True].endswith("in metric(s): score")
+    assert "theory_score" not in errors[False, False, True]
     again = run_sweep(spec, store, progress=False)
-    assert (again.done, again.failed, again.skipped) == (0, 0, 4)
+    assert (again.computed, again.failed, again.reused) == (0, 7, 1)
 
 
 def test_retry_failed_reruns_only_failed_runs(store):
@@ -75,8 +79,8 @@ def test_retry_failed_reruns_only_failed_runs(store):
     ok = _probe({"seed": [5]})
     run_sweep(ok, store, progress=False)
     report = run_sweep(spec, store, progress=False, retry_failed=True)
-    assert (report.failed, report.skipped) == (2, 0)
-    assert run_sweep(ok, store, progress=False, retry_failed=True).skipped == 1
+    assert (report.failed, report.reused, report.computed) == (2, 0, 0)
+    assert run_sweep(ok, store, progress=False, retry_failed=True).reused == 1
 
 
 def test_on_error_stop_stops_after_storing_the_failure(store):
@@ -146,7 +150,7 @@ def test_setting_one_nested_field_keeps_the_experiments_other_defaults():
 def test_repeated_axis_values_are_one_run(store):
     spec = _probe({"seed": [7, 7]})
     report = run_sweep(spec, store, progress=False)
-    assert (report.total, report.done, report.skipped) == (1, 1, 0)
+    assert (report.total, report.computed, report.reused) == (1, 1, 0)
     assert len(store.table(spec.keys())) == 3
 
 
@@ -162,3 +166,78 @@ def test_nested_defaults_leave_dependent_fields_to_the_experiments_validators():
     ).configs()
     assert config.kernel_rule.variant == "per_module" and config.kernel_rule.steps == 7
     assert config.train.steps == 1500
+
+
+def _age_records(store, fingerprint):
+    """Make every stored record look computed by other code (``None``: a schema-1 store's runs)."""
+    store._db.execute("UPDATE runs SET fingerprint = ?", (fingerprint,))
+
+
+@pytest.mark.parametrize("old_fingerprint", ["0.0.1:0123456789abcdef", None])
+def test_runs_of_other_code_are_recomputed_unless_reuse_stale(store, old_fingerprint):
+    spec = _probe({"seed": [0, 1]})
+    run_sweep(spec, store, progress=False)
+    _age_records(store, old_fingerprint)
+    assert str(run_sweep(spec, store, progress=False, reuse_stale=True)) == "2 runs: 2 reused, 0 computed, 0 failed"
+    report = run_sweep(spec, store, progress=False)
+    assert str(report) == "2 runs: 0 reused, 2 computed, 0 failed"
+    assert {fp for _, fp, _ in store.states(spec.keys()).values()} == {code_fingerprint()}
+    assert [r.fingerprint for r in store.history(spec.keys()[0])] == [old_fingerprint]
+    assert (
+        run_sweep(spec, store, progress=False).reused,
+        run_sweep(spec, store, rerun=True, progress=False).computed,
+    ) == (
+        2,
+        2,
+    )
+    assert len(store.history(spec.keys()[0])) == 2
+
+
+def test_every_run_records_its_provenance(store, monkeypatch):
+    from modlab import provenance
+
+    spec = _probe({"seed": [0, 1]})
+    run_sweep(spec, store, progress=False)
+    prov = store.provenance(spec.keys()[0])
+    assert prov["fingerprint"] == code_fingerprint() and prov["modlab_version"] == code_fingerprint().split(":")[0]
+    assert prov["threads"] >= 1 and prov["device"] == "cpu" and prov["host"] and prov["torch_version"]
+    assert "git_commit" in prov and "git_dirty" in prov
+    started, finished = (datetime.fromisoformat(prov[k]) for k in ("started_at", "finished_at"))
+    assert started <= finished and prov["duration_s"] >= 0
+    provenance.reset()
+    assert provenance.collect() == {}
+
+
+def test_dry_run_counts_without_computing_and_warns_of_mixed_threads(store, one_thread):
+    from modlab.sweep import LocalBackend, plan_sweep
+
+    spec = _probe({"seed": [0, 1, 2]})
+    assert str(plan_sweep(spec, None)) == "3 runs: 0 stored, 3 to run"
+    run_sweep(_probe({"seed": [0]}), store, progress=False)
+    assert str(plan_sweep(spec, store)) == "3 runs: 1 stored, 2 to run"
+    assert store.statuses(spec.keys()) == {spec.keys()[0]: "done"}
+    store._db.execute("UPDATE runs SET provenance = json_set(provenance, '$.threads', 7)")
+    mixed = str(plan_sweep(spec, store, backend=LocalBackend(1)))
+    assert mixed.startswith("3 runs: 1 stored, 2 to run (resuming would mix intra-op thread counts: stored runs used 7")
+
+
+def test_a_batch_the_store_cannot_take_goes_to_a_recovery_file_that_the_next_run_imports(store, monkeypatch):
+    from modlab.errors import StoreWriteError
+    from modlab.store import Store as StoreClass
+    from modlab.sweep import runner
+
+    spec = _probe({"value": [1.0, 2.0], "seed": [0, 1]})
+    real_put = StoreClass.put
+    monkeypatch.setattr(runner, "WRITE_RETRY_DELAYS_S", (0.0, 0.0))
+    monkeypatch.setattr(
+        StoreClass,
+        "put",
+        lambda self, record, replace=False: (_ for _ in ()).throw(StoreWriteError("the disk is full")),
+    )
+    with pytest.raises(StoreWriteError, match=r"the disk is full; 2 computed run\(s\) saved to .*recovered-.*\.json"):
+        run_sweep(spec, store, progress=False)
+    monkeypatch.setattr(StoreClass, "put", real_put)
+    [saved] = store.path.parent.glob("*.recovered-*.json")
+    report = run_sweep(spec, store, progress=False)
+    assert (report.reused, report.computed) == (2, 2)
+    assert not saved.exists()

@@ -1,11 +1,14 @@
 """The ``modlab`` command: run, sweep, figure, results. The only place that parses arguments and
-prints. Every user-facing problem is one line on stderr and exit status 2; nothing stored is lost."""
+prints. Every user-facing problem is one line on stderr and exit status 2; nothing stored is lost.
+``run``, ``sweep`` and ``figure`` end with one stderr line ``N runs: S reused, C computed, F failed``;
+``results`` opens the store read-only. Ctrl-C exits 130 and SIGTERM 143, each with one line."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -17,21 +20,39 @@ from modlab.errors import ConfigError, ModlabError
 DEFAULT_STORE = "results/modlab.sqlite"
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread like KeyboardInterrupt is for SIGINT."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()
         return 0
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         _use_data_dir(getattr(args, "data_dir", None))
         return args.handler(args)
     except ModlabError as err:
         print(f"modlab: error: {printable(str(err))}", file=sys.stderr)
         return 2
+    except OSError as err:
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"modlab: error: {printable(where + (err.strerror or str(err)))}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("modlab: interrupted; finished runs are stored, rerun the same command to resume", file=sys.stderr)
         return 130
+    except Terminated:
+        print("modlab: terminated; finished runs are stored, rerun the same command to resume", file=sys.stderr)
+        return 143
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def printable(message: str) -> str:
@@ -52,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--show-config", action="store_true", help="print the full config and exit")
     run.add_argument("--retry-failed", action="store_true", help="rerun the run if it is stored as failed")
+    _recompute_options(run)
     _common(run)
     run.set_defaults(handler=cmd_run)
 
@@ -59,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("spec", help="sweep spec file (YAML/JSON)")
     sweep.add_argument("--retry-failed", action="store_true", help="rerun runs recorded as failed")
     sweep.add_argument("--on-error", choices=("continue", "stop"), default="continue")
+    _recompute_options(sweep, dry_run=True)
     _common(sweep)
     sweep.set_defaults(handler=cmd_sweep)
 
@@ -70,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     fig.add_argument("--store", default=None, help="results store (default OUT/modlab.sqlite)")
     fig.add_argument("--device", default="auto", help="auto | cpu | cuda")
     fig.add_argument("--retry-failed", action="store_true", help="rerun runs recorded as failed")
+    _recompute_options(fig, dry_run=True)
     _backend_options(fig)
     fig.set_defaults(handler=cmd_figure)
 
@@ -78,9 +102,29 @@ def build_parser() -> argparse.ArgumentParser:
     res.add_argument("--format", choices=("table", "csv", "json"), default="table")
     res.add_argument("--store", default=DEFAULT_STORE)
     res.add_argument("--failed", action="store_true", help="list the failed runs with their errors instead")
-    res.add_argument("--provenance", action="store_true", help="add each run's modlab and torch versions, device, host")
+    res.add_argument(
+        "--provenance",
+        action="store_true",
+        help="add what each run was computed with: versions, git commit, code fingerprint, device, "
+        "engine, threads, host, data files' SHA-256, start, finish, duration",
+    )
     res.set_defaults(handler=cmd_results)
     return parser
+
+
+def _recompute_options(parser: argparse.ArgumentParser, dry_run: bool = False) -> None:
+    parser.add_argument("--rerun", action="store_true", help="recompute every run, even those stored")
+    parser.add_argument(
+        "--reuse-stale",
+        action="store_true",
+        help="reuse runs stored by other code (another code fingerprint, or unknown) instead of recomputing them",
+    )
+    if dry_run:
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="print how many runs are stored and how many would run; compute nothing",
+        )
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -139,11 +183,34 @@ def _yaml_value(item: str, text: str):
 
 
 def _checked_runtime(args):
-    """Device and backend validated before any store is opened or created."""
+    """Device and backend validated (and a Ray cluster joined) before any store is opened or created."""
     from modlab.train.device import resolve_device
 
     resolve_device(args.device)
-    return _backend(args)
+    backend = _backend(args)
+    if not getattr(args, "dry_run", False):
+        backend.connect()
+    return backend
+
+
+def _open_store(path: str, *, writing: bool):
+    """The store at ``path``: created if missing when ``writing``, else opened read-only."""
+    from modlab.store import Store
+
+    return Store(path, create=True) if writing else Store(path, readonly=True)
+
+
+def _dry_run(args, spec) -> int:
+    from modlab.sweep import plan_sweep
+
+    backend = _checked_runtime(args)
+    flags = {"retry_failed": args.retry_failed, "rerun": args.rerun, "reuse_stale": args.reuse_stale}
+    if not Path(args.store).exists():
+        print(plan_sweep(spec, None, backend=backend, **flags))
+        return 0
+    with _open_store(args.store, writing=False) as store:
+        print(plan_sweep(spec, store, backend=backend, **flags))
+    return 0
 
 
 def cmd_run(args) -> int:
@@ -152,7 +219,7 @@ def cmd_run(args) -> int:
     from modlab.config import set_dotted
     from modlab.experiments import EXPERIMENTS
     from modlab.plots import jsonable
-    from modlab.store import Store
+    from modlab.store import encode_metrics
 
     if args.list:
         for name, exp in sorted(EXPERIMENTS.items()):
@@ -172,30 +239,34 @@ def cmd_run(args) -> int:
         print(config.to_yaml(), end="")
         return 0
     backend = _checked_runtime(args)
-    with Store(args.store) as store:
-        run_sweep(
+    with _open_store(args.store, writing=True) as store:
+        report = run_sweep(
             spec,
             store,
             device=args.device,
             backend=backend,
             progress=not args.no_progress,
             retry_failed=args.retry_failed,
+            rerun=args.rerun,
+            reuse_stale=args.reuse_stale,
         )
         record = store.records(spec.keys())[0]
+    print(report, file=sys.stderr)
     if record.status == "failed":
         print(f"modlab: run {record.key} failed: {record.error}", file=sys.stderr)
         return 1
-    print(json.dumps(jsonable({"key": record.key, "metrics": record.metrics}), indent=1))
+    print(json.dumps(jsonable({"key": record.key, "metrics": encode_metrics(record.metrics)}), indent=1))
     return 0
 
 
 def cmd_sweep(args) -> int:
     from modlab.sweep import SweepSpec, run_sweep
-    from modlab.store import Store
 
     spec = SweepSpec.load(args.spec)
+    if args.dry_run:
+        return _dry_run(args, spec)
     backend = _checked_runtime(args)
-    with Store(args.store) as store:
+    with _open_store(args.store, writing=True) as store:
         report = run_sweep(
             spec,
             store,
@@ -204,8 +275,11 @@ def cmd_sweep(args) -> int:
             device=args.device,
             backend=backend,
             progress=not args.no_progress,
+            rerun=args.rerun,
+            reuse_stale=args.reuse_stale,
         )
-    print(f"{report}; store: {args.store}")
+    print(f"store: {args.store}")
+    print(report, file=sys.stderr)
     return 1 if report.failed else 0
 
 
@@ -218,6 +292,10 @@ def cmd_figure(args) -> int:
         return 0
     if not args.name:
         raise ConfigError("figure: name a figure (modlab figure --list shows them)")
+    out = Path(args.out)
+    if not args.dry_run and out.is_dir() and not os.access(out, os.W_OK):
+        raise ConfigError(f"--out {out}: folder is not writable")
+    ledger: list = []
     paths = make_figure(
         args.name,
         args.preset,
@@ -227,9 +305,18 @@ def cmd_figure(args) -> int:
         backend=_checked_runtime(args),
         progress=not args.no_progress,
         retry_failed=args.retry_failed,
+        rerun=args.rerun,
+        reuse_stale=args.reuse_stale,
+        dry_run=args.dry_run,
+        ledger=ledger,
     )
+    summary = sum(ledger[1:], ledger[0]) if ledger else None
+    if args.dry_run:
+        print(summary if summary is not None else "0 runs: 0 stored, 0 to run")
+        return 0
     for path in paths.values():
         print(path)
+    print(summary if summary is not None else "0 runs: 0 reused, 0 computed, 0 failed", file=sys.stderr)
     return 0
 
 
@@ -237,12 +324,11 @@ def cmd_results(args) -> int:
     import pandas as pd
 
     from modlab.sweep import SweepSpec
-    from modlab.store import Store
 
     keys = SweepSpec.load(args.spec).keys() if args.spec else None
     if not Path(args.store).exists():
         raise ConfigError(f"store {args.store} does not exist (run a sweep or figure first)")
-    with Store(args.store) as store:
+    with _open_store(args.store, writing=False) as store:
         if args.failed:
             failed = store.records(keys, status="failed")
             table = pd.DataFrame(

@@ -11,3 +11,7 @@ class ConfigError(ModlabError, ValueError):
 
 class StoreError(ModlabError):
     """A results store that cannot be opened or is not a modlab store."""
+
+
+class StoreWriteError(StoreError):
+    """A write to the store failed (disk full, file-size limit, locked past the busy timeout)."""

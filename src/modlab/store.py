@@ -6,53 +6,85 @@ WAL journaling and a busy timeout let several processes write one store at once.
 ``synchronous = NORMAL``: a killed process loses nothing committed; a power cut may lose the last
 few commits (those runs rerun) but never corrupts the store — and a commit costs no disk flush.
 
-A file that exists but is not a modlab store is never written to: opening it raises
-:class:`~modlab.errors.StoreError`.
+Each run is stored with the fingerprint of the code that computed it and its provenance (versions,
+git state, device, engine, threads, host, data files' SHA-256, start, finish, duration). A record
+replaced by a recomputation under other code is kept in the ``history`` table.
+
+Opening is explicit about writing. ``Store(path)`` opens an existing store for writing,
+``Store(path, create=True)`` (or :meth:`Store.create`) also creates a missing one — atomically: the
+schema is written to a temporary file that is then linked into place, so a store is either absent or
+whole, and concurrent creators all end up with the same store. ``Store(path, readonly=True)``
+neither creates, migrates nor writes. A file that is not a modlab store (empty, another program's
+database, a device such as ``/dev/null``) is never written to: opening it raises
+:class:`~modlab.errors.StoreError`. Stores of schema 1 (no fingerprints) are read as they are and
+migrated in place by the first writer; their runs have an unknown fingerprint.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
+import os
 import platform
 import sqlite3
+import stat
 import time
+import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
+from urllib.parse import quote
 
 import pandas as pd
-import torch
 
-import modlab
-from modlab.errors import StoreError
+from modlab import metrics as metric_codec
+from modlab.errors import StoreError, StoreWriteError
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+READABLE_SCHEMAS = ("1", "2")
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_S = 60
-PROVENANCE = ("modlab_version", "torch_version", "device", "host", "finished_at")
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS runs (
-    key TEXT PRIMARY KEY,
-    experiment TEXT NOT NULL,
-    config TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('done', 'failed')),
-    metrics TEXT,
-    error TEXT,
-    seconds REAL,
-    device TEXT,
-    modlab_version TEXT,
-    torch_version TEXT,
-    host TEXT,
-    finished_at REAL
-);
+FS_IOC_GETFLAGS, FS_IMMUTABLE_FL = 0x80086601, 0x10  # Linux ioctl: a file's attribute flags
+V1_COLUMNS = (
+    "key",
+    "experiment",
+    "config",
+    "status",
+    "metrics",
+    "error",
+    "seconds",
+    "device",
+    "modlab_version",
+    "torch_version",
+    "host",
+    "finished_at",
+)
+COLUMNS = (*V1_COLUMNS, "fingerprint", "provenance")
+_COLUMN_TYPES = "TEXT,TEXT,TEXT,TEXT,TEXT,TEXT,REAL,TEXT,TEXT,TEXT,TEXT,REAL,TEXT,TEXT".split(",")
+_RUNS = ", ".join(f"{name} {kind}" for name, kind in zip(COLUMNS, _COLUMN_TYPES))
+_SCHEMA = f"""
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE runs ({_RUNS.replace("key TEXT", "key TEXT PRIMARY KEY", 1)},
+    CHECK (status IN ('done', 'failed')));
+CREATE TABLE history ({_RUNS}, replaced_at REAL NOT NULL);
+INSERT INTO meta VALUES ('app', 'modlab');
+INSERT INTO meta VALUES ('schema', '{SCHEMA_VERSION}');
+"""
+_MIGRATE_FROM_1 = f"""
+ALTER TABLE runs ADD COLUMN fingerprint TEXT;
+ALTER TABLE runs ADD COLUMN provenance TEXT;
+CREATE TABLE history ({_RUNS}, replaced_at REAL NOT NULL);
+UPDATE meta SET value = '{SCHEMA_VERSION}' WHERE key = 'schema';
 """
 
 
 @dataclass
 class RunRecord:
-    """What the store keeps of one run."""
+    """What the store keeps of one run. ``metrics`` holds :mod:`modlab.metrics` values (curves,
+    arrays, numbers); ``fingerprint`` is the code fingerprint (None: unknown, schema 1);
+    ``provenance`` what it was computed with."""
 
     key: str
     experiment: str
@@ -62,34 +94,64 @@ class RunRecord:
     error: str | None = None
     seconds: float = 0.0
     device: str = "cpu"
+    fingerprint: str | None = None
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able dict (metrics in their stored form) that :meth:`from_json` reads back."""
+        return {**self.__dict__, "metrics": encode_metrics(self.metrics)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "RunRecord":
+        return cls(**{**data, "metrics": decode_metrics(data.get("metrics") or {})})
+
+
+def encode_metrics(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: metric_codec.encode(value) for name, value in values.items()}
+
+
+def decode_metrics(data: dict[str, Any]) -> dict[str, Any]:
+    return {name: metric_codec.decode(value) for name, value in data.items()}
 
 
 class Store:
-    """A modlab results store at ``path`` (created if missing)."""
+    """The modlab results store at ``path``.
 
-    def __init__(self, path: str | Path):
+    ``create``: create it if missing (else a missing path is an error). ``readonly``: open it with
+    SQLite's read-only mode (immutable where no writer can exist), for commands that only read.
+    """
+
+    def __init__(self, path: str | Path, *, create: bool = False, readonly: bool = False):
         self.path = Path(path)
-        _check_is_store_or_new(self.path)
+        self.readonly = readonly
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        except (OSError, sqlite3.DatabaseError) as err:
-            raise StoreError(f"{self.path}: cannot create or open the store ({err})") from None
+            real = _checked_location(self.path, create and not readonly)
+            if create and not readonly and not real.exists():
+                _create_atomically(real)
+            self.schema = _check_is_store(real)
+            self._db = _connect(real, readonly)
+        except OSError as err:
+            raise StoreError(f"{self.path}: cannot create or open the store ({err.strerror or err})") from None
+        except sqlite3.DatabaseError as err:
+            raise StoreError(f"{self.path}: cannot open as a modlab store ({err})") from None
+        if not readonly and self.schema != SCHEMA_VERSION:
+            self._migrate()
+
+    @classmethod
+    def create(cls, path: str | Path) -> "Store":
+        """Open the store at ``path``, creating it first if it does not exist."""
+        return cls(path, create=True)
+
+    def _migrate(self) -> None:
         try:
-            self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
-            _use_wal(self._db)
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            self._init_schema()
+            with self._transaction():
+                if self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] == "1":
+                    for statement in filter(str.strip, _MIGRATE_FROM_1.split(";")):
+                        self._db.execute(statement)
         except sqlite3.DatabaseError as err:
             self._db.close()
-            raise StoreError(f"{self.path}: cannot open as a modlab store ({err})") from None
-
-    def _init_schema(self) -> None:
-        with self._transaction():
-            for statement in filter(str.strip, _SCHEMA.split(";")):
-                self._db.execute(statement)
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('app', 'modlab')")
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+            raise StoreError(f"{self.path}: cannot migrate the store to schema {SCHEMA_VERSION} ({err})") from None
+        self.schema = SCHEMA_VERSION
 
     def _transaction(self):
         return _Transaction(self._db)
@@ -103,31 +165,42 @@ class Store:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def put(self, record: RunRecord) -> None:
-        """Commit one finished run (a later ``done`` replaces an earlier ``failed``)."""
-        row = (
-            record.key,
-            record.experiment,
-            json.dumps(record.config, sort_keys=True),
-            record.status,
-            json.dumps(record.metrics),
-            record.error,
-            record.seconds,
-            record.device,
-            modlab.__version__,
-            torch.__version__,
-            platform.node(),
-            time.time(),
-        )
-        with self._transaction():
-            current = self._db.execute("SELECT status FROM runs WHERE key = ?", (record.key,)).fetchone()
-            if current is not None and current[0] == "done":
-                return
-            self._db.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", row)
+    def put(self, record: RunRecord, *, replace: bool = False) -> bool:
+        """Commit one finished run; True if it was stored. It replaces a stored ``failed`` record,
+        a record of another code fingerprint, or (``replace``) any record; the replaced record
+        moves to the ``history`` table. A stored ``done`` of the same fingerprint is kept.
+        Raises :class:`~modlab.errors.StoreWriteError` when the write fails."""
+        row = _row(record)
+        try:
+            with self._transaction():
+                current = self._db.execute("SELECT status, fingerprint FROM runs WHERE key = ?", (record.key,))
+                current = current.fetchone()
+                if current is not None and not (replace or current[0] == "failed" or current[1] != record.fingerprint):
+                    return False
+                if current is not None:
+                    columns = ", ".join(COLUMNS)
+                    self._db.execute(
+                        f"INSERT INTO history ({columns}, replaced_at) SELECT {columns}, ? FROM runs WHERE key = ?",
+                        (time.time(), record.key),
+                    )
+                marks = ",".join("?" * len(COLUMNS))
+                self._db.execute(f"INSERT OR REPLACE INTO runs ({', '.join(COLUMNS)}) VALUES ({marks})", row)
+        except sqlite3.DatabaseError as err:
+            raise StoreWriteError(describe_write_error(err)) from None
+        return True
 
     def statuses(self, keys: Iterable[str]) -> dict[str, str]:
         """Key → 'done' | 'failed' for the keys that have a record."""
         return dict(self._select_by_key("status", keys))
+
+    def states(self, keys: Iterable[str]) -> dict[str, tuple[str, str | None, int | None]]:
+        """Key → (status, code fingerprint or None, intra-op threads or None) of the stored keys."""
+        rows = self._select_by_key(f"status, {self._optional('fingerprint')}, {self._optional('provenance')}", keys)
+        return {key: (status, fp, json.loads(prov or "{}").get("threads")) for key, status, fp, prov in rows}
+
+    def _optional(self, column: str) -> str:
+        """A column of schema 2, read as NULL from a schema-1 store."""
+        return column if self.schema != "1" or column in V1_COLUMNS else f"NULL AS {column}"
 
     def _select_by_key(self, columns: str, keys: Iterable[str]) -> list[tuple]:
         """``SELECT key, columns`` of the runs with the given keys (in chunks SQLite accepts)."""
@@ -141,50 +214,131 @@ class Store:
 
     def records(self, keys: Iterable[str] | None = None, status: str | None = None) -> list[RunRecord]:
         """The stored runs (all, or those with the given keys), in key order of ``keys``."""
-        query = "SELECT key, experiment, config, status, metrics, error, seconds, device FROM runs"
-        rows = self._db.execute(query + (" WHERE status = ?" if status else ""), (status,) if status else ())
-        by_key = {
-            r[0]: RunRecord(r[0], r[1], json.loads(r[2]), r[3], json.loads(r[4] or "{}"), r[5], r[6], r[7])
-            for r in rows
-        }
+        columns = ", ".join(self._optional(c) for c in COLUMNS)
+        where = " WHERE status = ?" if status else ""
+        rows = self._db.execute(f"SELECT {columns} FROM runs{where}", (status,) if status else ())
+        by_key = {row[0]: _record_of(row) for row in rows}
         if keys is None:
             return list(by_key.values())
         return [by_key[k] for k in dict.fromkeys(keys) if k in by_key]
 
+    def history(self, key: str) -> list[RunRecord]:
+        """The records of ``key`` that recomputations replaced, oldest first."""
+        if self.schema == "1":
+            return []
+        rows = self._db.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM history WHERE key = ? ORDER BY replaced_at", (key,)
+        ).fetchall()
+        return [_record_of(row) for row in rows]
+
     def provenance(self, key: str) -> dict[str, Any]:
-        """Versions, device and host a run was computed with."""
-        row = self._db.execute(f"SELECT {', '.join(PROVENANCE)} FROM runs WHERE key = ?", (key,)).fetchone()
-        return dict(zip(PROVENANCE, row)) if row else {}
+        """What a run was computed with (readable: ISO-8601 times), or {} if it is not stored."""
+        records = self.records([key])
+        return readable_provenance(records[0]) if records else {}
 
     def provenance_table(self, keys: Iterable[str] | None = None) -> pd.DataFrame:
-        """One row per stored run of ``keys`` (all runs if None): key, modlab and torch versions,
-        device, host, finish time."""
-        keys = (
-            [row[0] for row in self._db.execute("SELECT key FROM runs")] if keys is None else list(dict.fromkeys(keys))
-        )
-        order = {key: i for i, key in enumerate(keys)}
-        rows = sorted(self._select_by_key(", ".join(PROVENANCE), keys), key=lambda row: order[row[0]])
-        return pd.DataFrame(rows, columns=["key", *PROVENANCE])
+        """One row per stored run of ``keys`` (all runs if None), in that order: key, versions, git
+        state, device, engine, threads, host, data files, start, finish, duration, fingerprint."""
+        rows = [{"key": r.key, **readable_provenance(r)} for r in self.records(keys)]
+        return pd.DataFrame(rows, columns=["key", *PROVENANCE_COLUMNS])
 
     def table(self, keys: Iterable[str] | None = None) -> pd.DataFrame:
         """The tidy table of finished runs: one row per run × metric (× step for curves)."""
         return tidy_table(self.records(keys, status="done"))
 
 
-def _use_wal(db: sqlite3.Connection) -> None:
-    """Switch to WAL journaling. SQLite answers "locked" at once, without waiting, when two
-    processes make that switch on a new store together, so wait here (up to the busy timeout)."""
-    deadline = time.monotonic() + BUSY_TIMEOUT_S
-    while True:
-        try:
-            if db.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal":
-                return
-        except sqlite3.OperationalError as err:
-            if "locked" not in str(err):
-                raise
-        if time.monotonic() > deadline:
-            raise sqlite3.OperationalError("database is locked (cannot switch to WAL journaling)")
-        time.sleep(0.01)
+PROVENANCE_COLUMNS = (
+    "modlab_version",
+    "git_commit",
+    "git_dirty",
+    "fingerprint",
+    "torch_version",
+    "device",
+    "engine",
+    "threads",
+    "host",
+    "data_files",
+    "started_at",
+    "finished_at",
+    "duration_s",
+)
+
+
+def readable_provenance(record: RunRecord) -> dict[str, Any]:
+    """A record's provenance as printable values: data files as ``name sha256`` pairs, None where
+    unknown (runs stored before provenance was recorded)."""
+    prov = {name: record.provenance.get(name) for name in PROVENANCE_COLUMNS}
+    prov["fingerprint"] = record.fingerprint or "unknown"
+    if files := record.provenance.get("data_files"):
+        prov["data_files"] = "; ".join(f"{Path(path).name} {digest}" for path, digest in files.items())
+    return prov
+
+
+def iso_time(seconds: float) -> str:
+    """Seconds since the epoch → ISO-8601 UTC with milliseconds (``2026-12-01T22:52:45.123+00:00``)."""
+    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="milliseconds")
+
+
+def describe_write_error(err: sqlite3.DatabaseError) -> str:
+    """A failed write's cause in words."""
+    text = str(err)
+    if "full" in text:
+        return "the disk is full or a file-size limit (ulimit -f) was reached"
+    if "locked" in text or "busy" in text:
+        return f"another process held the store locked for longer than the {BUSY_TIMEOUT_S} s busy timeout"
+    if "readonly" in text:
+        return "the store cannot be written (read-only file or medium)"
+    return f"the write failed ({text})"
+
+
+def _row(record: RunRecord) -> tuple:
+    """The ``runs`` row of a record (the schema-1 columns filled too, from its provenance)."""
+    prov = record.provenance
+    return (
+        record.key,
+        record.experiment,
+        json.dumps(record.config, sort_keys=True),
+        record.status,
+        json.dumps(encode_metrics(record.metrics)),
+        record.error,
+        record.seconds,
+        record.device,
+        prov.get("modlab_version"),
+        prov.get("torch_version"),
+        prov.get("host", platform.node()),
+        time.time(),
+        record.fingerprint,
+        json.dumps(prov, sort_keys=True),
+    )
+
+
+def _record_of(row: tuple) -> RunRecord:
+    """A ``runs`` row (all :data:`COLUMNS`) → its record; a schema-1 row's provenance is rebuilt
+    from its columns."""
+    values = dict(zip(COLUMNS, row))
+    if values["provenance"] is not None:
+        provenance = json.loads(values["provenance"])
+    else:
+        finished = values["finished_at"]
+        provenance = {
+            "modlab_version": values["modlab_version"],
+            "torch_version": values["torch_version"],
+            "device": values["device"],
+            "host": values["host"],
+            "finished_at": iso_time(finished) if finished is not None else None,
+        }
+    return RunRecord(
+        values["key"],
+        values["experiment"],
+        json.loads(values["config"]),
+        values["status"],
+        decode_metrics(json.loads(values["metrics"] or "{}")),
+        values["error"],
+        values["seconds"],
+        values["device"],
+        values["fingerprint"],
+        provenance,
+    )
 
 
 class _Transaction:
@@ -197,35 +351,116 @@ class _Transaction:
         self.db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type, *exc) -> None:
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        try:
+            self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        except sqlite3.DatabaseError:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
 
 
-def _check_is_store_or_new(path: Path) -> None:
-    """Refuse, without touching it, any existing file that is not a sound modlab store of this
-    schema. An SQLite file with no tables yet is one that another process is creating: it is new."""
-    if path.is_dir():
+def _checked_location(path: Path, may_create: bool) -> Path:
+    """The store's real path (links resolved), once it is known to be a regular file or, with
+    ``may_create``, a place where none exists yet. Raises StoreError otherwise."""
+    real = path.resolve()
+    if real.is_dir():
         raise StoreError(f"{path} is a directory, not a modlab store file")
-    if not path.exists() or path.stat().st_size == 0:
-        return
+    if real.exists():
+        if not stat.S_ISREG(real.stat().st_mode):
+            raise StoreError(f"{path} is not a regular file (it resolves to {real}): refused as a store")
+        return real
+    if path.is_symlink():
+        raise StoreError(f"{path} is a link to {real}, which does not exist: refused as a store")
+    if not may_create:
+        raise StoreError(f"no store at {path} (commands that store runs create it; in Python: Store.create(path))")
+    return real
+
+
+def _create_atomically(path: Path) -> None:
+    """Write a new store's schema into a temporary file beside ``path`` and link it into place. If
+    another process linked its own first, that one is kept (both are empty and identical)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".modlab-new-{uuid.uuid4().hex}.sqlite")
+    try:
+        db = sqlite3.connect(temporary, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            db.executescript(f"BEGIN; {_SCHEMA} COMMIT;")
+        finally:
+            db.close()
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links: rename, unless a store appeared meanwhile
+            if not path.exists():
+                os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _no_writer_can_exist(path: Path) -> bool:
+    """True on a read-only mount or for an immutable file (``chattr +i``): nobody can write it."""
+    if os.statvfs(path).f_flag & os.ST_RDONLY:
+        return True
+    try:
+        with open(path, "rb") as handle:
+            flags = bytearray(4)
+            fcntl.ioctl(handle.fileno(), FS_IOC_GETFLAGS, flags)
+    except OSError:
+        return False
+    return bool(int.from_bytes(flags, "little") & FS_IMMUTABLE_FL)
+
+
+def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+    if readonly:
+        return _connect_readonly(path)
+    db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    try:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+        if db.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
+            raise sqlite3.OperationalError("cannot switch to WAL journaling")
+        db.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.DatabaseError:
+        db.close()
+        raise
+    return db
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """SQLite's ``mode=ro``, or ``immutable=1`` where no writer can exist (a read-only medium, where
+    ``mode=ro`` cannot open a WAL store since it cannot create the ``-shm`` file)."""
+    mode = "immutable=1" if _no_writer_can_exist(path) else "mode=ro"
+    db = sqlite3.connect(f"file:{quote(str(path))}?{mode}", uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+    return db
+
+
+def _check_is_store(path: Path) -> str:
+    """The schema version of the sound modlab store at ``path``; StoreError, without touching the
+    file, for anything else."""
     try:
         with open(path, "rb") as handle:
             header = handle.read(100)
     except OSError as err:
         raise StoreError(f"{path}: cannot read ({err.strerror})") from None
+    if not header:
+        raise StoreError(f"{path} is an empty file, not a modlab store")
     if not header.startswith(SQLITE_HEADER):
         raise StoreError(f"{path} is not a modlab store (not an SQLite file)")
     if problem := _size_problem(path, header):
         raise StoreError(f"{path} is damaged: {problem}")
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+        db = _connect_readonly(path)
         try:
-            problem = _store_problem(db)
+            problem, schema = _store_problem(db)
         finally:
             db.close()
     except sqlite3.DatabaseError as err:
         raise StoreError(f"{path} is not a readable modlab store ({err})") from None
     if problem:
         raise StoreError(f"{path} {problem}")
+    return schema
 
 
 def _size_problem(path: Path, header: bytes) -> str | None:
@@ -247,22 +482,30 @@ def _size_problem(path: Path, header: bytes) -> str | None:
     return None
 
 
-def _store_problem(db: sqlite3.Connection) -> str | None:
-    """What makes this SQLite database unusable as a modlab store, or None."""
+def _store_problem(db: sqlite3.Connection) -> tuple[str | None, str]:
+    """(What makes this SQLite database unusable as a modlab store or None, its schema version)."""
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if not tables:
-        return None
-    if "meta" not in tables:
-        return f"is not a modlab store (an SQLite database with tables {', '.join(sorted(tables))})"
+        return "is not a modlab store (an SQLite database with no tables)", ""
+    if "meta" not in tables or _columns(db, "meta") != {"key", "value"}:
+        return f"is not a modlab store (an SQLite database with tables {', '.join(sorted(tables))})", ""
     meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('app', 'schema')").fetchall())
+    schema = meta.get("schema")
     if meta.get("app") != "modlab":
-        return "is not a modlab store (no modlab metadata)"
-    if meta.get("schema") != SCHEMA_VERSION:
-        return f"has store schema {meta.get('schema')}, this modlab reads schema {SCHEMA_VERSION}"
+        return "is not a modlab store (no modlab metadata)", ""
+    if schema not in READABLE_SCHEMAS:
+        return f"has store schema {schema}, this modlab reads schemas {', '.join(READABLE_SCHEMAS)}", ""
+    expected = set(V1_COLUMNS if schema == "1" else COLUMNS)
+    if "runs" not in tables or not expected <= _columns(db, "runs"):
+        return f"is damaged: its runs table lacks the columns of store schema {schema}", ""
     check = db.execute("PRAGMA quick_check(1)").fetchone()[0]
     if check != "ok":
-        return f"is damaged (truncated or overwritten): {check}"
-    return None
+        return f"is damaged (truncated or overwritten): {check}", ""
+    return None, str(schema)
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
 
 
 def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -277,13 +520,19 @@ def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def tidy_table(records: Iterable[RunRecord]) -> pd.DataFrame:
-    """Records → one row per run × metric; curve metrics get one row per ``step`` (NaN for scalars)."""
+    """Records → one row per run × metric; curves get one row per point (``step`` its index, ``x``
+    its x-value), arrays one per element (``step`` the row-major index); scalars have NaN for both."""
     rows = []
     for rec in records:
         base = {"key": rec.key, "experiment": rec.experiment, **flatten(rec.config)}
         for metric, value in rec.metrics.items():
-            if isinstance(value, list):
-                rows += [{**base, "metric": metric, "step": i, "value": v} for i, v in enumerate(value)]
+            if isinstance(value, metric_codec.Curve):
+                points = zip(value.x, value.y)
+                rows += [{**base, "metric": metric, "step": i, "x": x, "value": y} for i, (x, y) in enumerate(points)]
+            elif isinstance(value, metric_codec.Array):
+                rows += [
+                    {**base, "metric": metric, "step": i, "x": math.nan, "value": v} for i, v in enumerate(value.values)
+                ]
             else:
-                rows.append({**base, "metric": metric, "step": math.nan, "value": value})
+                rows.append({**base, "metric": metric, "step": math.nan, "x": math.nan, "value": value})
     return pd.DataFrame(rows)

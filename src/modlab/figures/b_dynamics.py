@@ -238,7 +238,7 @@ def plot_setting(
     one call: writes ``NAME.png/.pdf/.json`` (and the store) into ``out_dir``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with Store(out_dir / "modlab.sqlite") as store:
+    with Store(out_dir / "modlab.sqlite", create=True) as store:
         ctx = FigureContext("custom", store, device, progress=False)
         fig, data = dynamics_figure(ctx, name, setting, seeds, "Learning dynamics vs exact theory")
     return save_figure(fig, {"figure": name, **data}, out_dir, name)

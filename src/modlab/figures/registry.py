@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from modlab.sweep.backends import Backend
-from modlab.sweep import SweepReport, SweepSpec, run_sweep
+from modlab.sweep import SweepSpec, plan_sweep, run_sweep
 from modlab.config import Config
 from modlab.errors import ConfigError, ModlabError
-from modlab.store import Store
+from modlab.store import Store, tidy_table
 
 PRESETS = ("quick", "full", "paper")
 CUSTOM = "custom"
@@ -33,23 +33,27 @@ class FigureContext:
     backend, progress."""
 
     preset: str
-    store: Store
+    store: Store | None
     device: str = "cpu"
     backend: Backend | None = None
     progress: bool = True
     retry_failed: bool = False
     settings: Any = None
+    rerun: bool = False
+    reuse_stale: bool = False
+    dry_run: bool = False
+    ledger: list = field(default_factory=list)  # each sweep's SweepReport (SweepPlan in a dry run)
 
     def sweep(self, spec: SweepSpec):
-        """Run (or resume) a sweep in the store and return its tidy table of finished runs."""
-        report: SweepReport = run_sweep(
-            spec,
-            self.store,
-            device=self.device,
-            backend=self.backend,
-            progress=self.progress,
-            retry_failed=self.retry_failed,
-        )
+        """Run (or resume) a sweep in the store and return its tidy table of finished runs. In a dry
+        run, only count what would run and return the table of what is stored."""
+        flags = {"retry_failed": self.retry_failed, "rerun": self.rerun, "reuse_stale": self.reuse_stale}
+        if self.dry_run:
+            self.ledger.append(plan_sweep(spec, self.store, backend=self.backend, **flags))
+            return self.store.table(spec.keys()) if self.store is not None else tidy_table([])
+        assert self.store is not None
+        report = run_sweep(spec, self.store, device=self.device, backend=self.backend, progress=self.progress, **flags)
+        self.ledger.append(report)
         if report.failed:
             raise ModlabError(
                 f"{report.failed} run(s) of sweep {spec.name!r} failed (stored; list them with `modlab results "
@@ -108,9 +112,15 @@ def make_figure(
     backend: Backend | None = None,
     progress: bool = True,
     retry_failed: bool = False,
+    rerun: bool = False,
+    reuse_stale: bool = False,
+    dry_run: bool = False,
+    ledger: list | None = None,
 ) -> dict[str, Path]:
     """Regenerate figure ``name`` at ``preset`` (a name, or a settings object of the figure's preset
-    class) into ``out_dir``; returns the paths of the files written."""
+    class) into ``out_dir``; returns the paths of the files written. Each sweep's report is appended
+    to ``ledger``. ``dry_run``: compute, write and draw nothing; ``ledger`` gets each sweep's plan
+    (a sweep that needs an earlier sweep's results is counted only once those are stored)."""
     from modlab.plots import save_figure
 
     if name not in FIGURES:
@@ -119,9 +129,26 @@ def make_figure(
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError(f"--out {out_dir}: exists and is not a folder")
+    store_path = Path(store_path or out_dir / "modlab.sqlite")
+    ledger = [] if ledger is None else ledger
+    if dry_run:
+        store = Store(store_path, readonly=True) if store_path.exists() else None
+        ctx = FigureContext(
+            preset_name, store, device, backend, progress, retry_failed, settings, rerun, reuse_stale, True, ledger
+        )
+        try:
+            FIGURES[name].make(ctx)
+        except Exception:  # noqa: BLE001 - drawing from a partly stored table may fail; nothing is drawn
+            pass
+        finally:
+            if store is not None:
+                store.close()
+        return {}
     out_dir.mkdir(parents=True, exist_ok=True)
-    with Store(store_path or out_dir / "modlab.sqlite") as store:
-        ctx = FigureContext(preset_name, store, device, backend, progress, retry_failed, settings)
+    with Store(store_path, create=True) as store:
+        ctx = FigureContext(
+            preset_name, store, device, backend, progress, retry_failed, settings, rerun, reuse_stale, False, ledger
+        )
         fig, data = FIGURES[name].make(ctx)
     if settings is not None:
         data = {"preset_settings": settings.to_dict(), **data}

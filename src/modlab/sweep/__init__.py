@@ -4,7 +4,7 @@ Uses the experiments; the experiments never import it.
 """
 
 from modlab.sweep.backends import Backend, LocalBackend, Lost, RayBackend, make_backend
-from modlab.sweep.runner import SweepReport, SweepStopped, make_batches, run_sweep
+from modlab.sweep.runner import SweepPlan, SweepReport, SweepStopped, make_batches, plan_sweep, run_sweep
 from modlab.sweep.spec import SweepSpec
 
 __all__ = [
@@ -12,10 +12,12 @@ __all__ = [
     "LocalBackend",
     "Lost",
     "RayBackend",
+    "SweepPlan",
     "SweepReport",
     "SweepSpec",
     "SweepStopped",
     "make_backend",
     "make_batches",
+    "plan_sweep",
     "run_sweep",
 ]

@@ -9,6 +9,13 @@ so the single store writer commits it at once and a killed driver loses only unf
 
 Backends never touch the store: the driver process is its only writer.
 
+Workers die with the driver: a local worker holds the read end of a pipe only the driver can
+write, and a Ray task knows the driver's host and process id; a watchdog thread in each worker
+exits the process once :func:`driver_alive` says the driver is gone (killed, even with SIGKILL), so
+no orphan keeps computing, competing with a rerun or holding GPU memory. Long computations may also
+call :func:`driver_alive` between chunks of steps. A driver that stops normally (end, error,
+Ctrl-C, SIGTERM) stops its local workers and cancels its Ray tasks.
+
 Bits: a run's CPU result can differ in the last bits between intra-op thread counts (LAPACK's
 least squares does), so runs are bit-identical across backends when they get the same threads:
 in-process, torch's default; a local worker, :func:`threads_per_worker`; a Ray task, one.
@@ -18,8 +25,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import platform
+import re
 import signal
 import socket
+import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -32,6 +43,10 @@ LOCAL_RAY_MAX_CPUS = 4
 LOCAL_RAY_OBJECT_STORE = 256 * 1024**2  # bytes; results are small, so keep the local Ray light
 RAY_CPUS_PER_TASK = 1  # and as many intra-op threads
 RAY_CONNECT_TIMEOUT_S = 5
+DRIVER_POLL_S = 0.2  # how often a worker's watchdog checks that the driver is alive
+_HOST = re.compile(r"[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]")
+
+_driver_link: Connection | tuple[str, int] | None = None  # in a worker: how to tell the driver is alive
 
 
 @dataclass(frozen=True)
@@ -43,8 +58,78 @@ class Lost:
 
 
 class Backend(Protocol):
+    def connect(self) -> None:
+        """Make the backend ready (join or start a cluster), failing with a one-line error."""
+
+    def intra_op_threads(self) -> int:
+        """The intra-op threads each computed batch gets."""
+
     def map(self, fn: Callable[[Any, str], Any], items: Iterable[Any], device: str) -> Iterator[Any]:
         """Yield ``fn(item, device)`` for every item (or a :class:`Lost`), in completion order."""
+
+
+def driver_alive() -> bool:
+    """False once the driver process of this worker is gone; always True in the driver itself (and
+    for a Ray task whose driver runs on another host, which Ray's own job cleanup covers)."""
+    link = _driver_link
+    if link is None:
+        return True
+    if isinstance(link, tuple):
+        host, pid = link
+        return host != platform.node() or _process_exists(pid)
+    try:
+        return not link.poll()  # the driver never writes: readable means its end closed
+    except (EOFError, OSError):
+        return False
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _watch_driver(link: Connection | tuple[str, int]) -> None:
+    """In a worker: remember how to reach the driver and exit the process once it is gone."""
+    global _driver_link
+    if _driver_link == link:
+        return
+    _driver_link = link
+    threading.Thread(target=_exit_when_driver_gone, name="modlab-driver-watch", daemon=True).start()
+
+
+def _exit_when_driver_gone() -> None:
+    while driver_alive():
+        time.sleep(DRIVER_POLL_S)
+    os._exit(1)
+
+
+def check_ray_address(address: str) -> None:
+    """Refuse a malformed Ray address (``HOST:PORT``, ``ray://HOST:PORT`` or ``auto``), one message
+    per defect, before anything connects or touches the disk."""
+    where = f"ray address {address!r}"
+    if not address.strip():
+        raise ConfigError(f"{where} is empty: give HOST:PORT (e.g. 10.0.0.5:6379), ray://HOST:PORT or auto")
+    if address == "auto":
+        return
+    scheme, sep, rest = address.partition("://")
+    if sep and scheme != "ray":
+        raise ConfigError(f"{where}: scheme {scheme + '://'!r} is not supported, use HOST:PORT or ray://HOST:PORT")
+    host, colon, port = (rest if sep else address).rpartition(":")
+    if not colon:
+        raise ConfigError(f"{where} has no port: expected HOST:PORT (e.g. 10.0.0.5:6379)")
+    if not host:
+        raise ConfigError(f"{where} has no host before the port: expected HOST:PORT")
+    if not _HOST.fullmatch(host):
+        raise ConfigError(f"{where}: {host!r} is not a host name or IP address")
+    if not port.isdigit():
+        raise ConfigError(f"{where}: port {port!r} is not a number")
+    if not 1 <= int(port) <= 65535:
+        raise ConfigError(f"{where}: port {int(port)} is outside 1–65535")
 
 
 def make_backend(name: str = "local", workers: int | None = None, ray_address: str | None = None) -> Backend:
@@ -57,6 +142,8 @@ def make_backend(name: str = "local", workers: int | None = None, ray_address: s
         if ray_address is not None:
             raise ConfigError(f"ray address {ray_address!r} given with backend 'local' (use backend 'ray')")
         return LocalBackend(workers or 1)
+    if ray_address is not None:
+        check_ray_address(ray_address)
     return RayBackend(ray_address, workers)
 
 
@@ -79,6 +166,14 @@ class LocalBackend:
         self.workers = workers
         self.retries = retries
 
+    def connect(self) -> None:
+        """Nothing to join: workers start with the first batch."""
+
+    def intra_op_threads(self) -> int:
+        import torch
+
+        return torch.get_num_threads() if self.workers == 1 else threads_per_worker(self.workers)
+
     def map(self, fn, items, device):
         items = list(items)
         if self.workers == 1:
@@ -95,6 +190,7 @@ class LocalBackend:
 class _Worker:
     process: Any
     conn: Connection
+    alive: Connection  # the driver's end of the liveness pipe: closing it (or dying) stops the worker
     index: int | None = None  # the item it holds
 
 
@@ -107,10 +203,14 @@ class _WorkerPool:
 
     def _start(self) -> _Worker:
         parent, child = self.context.Pipe()
-        process = self.context.Process(target=_serve, args=(child, self.fn, self.device, self.threads), daemon=True)
+        watched, alive = self.context.Pipe(duplex=False)
+        process = self.context.Process(
+            target=_serve, args=(child, watched, self.fn, self.device, self.threads), daemon=True
+        )
         process.start()
         child.close()
-        return _Worker(process, parent)
+        watched.close()
+        return _Worker(process, parent, alive)
 
     def map(self, items: list[Any]) -> Iterator[Any]:
         todo = deque(range(len(items)))
@@ -177,12 +277,13 @@ def _receive(conn: Connection) -> tuple[bool, Any] | None:
         return None
 
 
-def _serve(conn: Connection, fn: Callable[[Any, str], Any], device: str, threads: int) -> None:
+def _serve(conn: Connection, watched: Connection, fn: Callable[[Any, str], Any], device: str, threads: int) -> None:
     """Worker loop: receive ``(index, item)``, send ``(True, result)`` or ``(False, exception)``.
-    Exits when the driver says so or goes away. The workers share the cores: ``threads`` each
-    (more would oversubscribe them, and spinning BLAS threads slow tiny runs many times over).
-    Ctrl-C is the driver's to handle: it stops the workers."""
+    Exits when the driver says so or goes away, even mid-item (``watched`` is the liveness pipe).
+    The workers share the cores: ``threads`` each (more would oversubscribe them, and spinning BLAS
+    threads slow tiny runs many times over). Ctrl-C is the driver's to handle: it stops the workers."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _watch_driver(watched)
     _set_threads(threads)
     while True:
         try:
@@ -208,21 +309,29 @@ def _set_threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def _call_with_threads(fn: Callable[[Any, str], Any], threads: int, item: Any, device: str) -> Any:
-    """A Ray task: ``fn(item, device)`` with as many intra-op threads as the task has CPUs."""
+def _call_with_threads(
+    fn: Callable[[Any, str], Any], threads: int, driver: tuple[str, int], item: Any, device: str
+) -> Any:
+    """A Ray task: ``fn(item, device)`` with as many intra-op threads as the task has CPUs, in a
+    worker that exits once the ``driver`` (host, process id) is gone."""
+    _watch_driver(driver)
     _set_threads(threads)
     return fn(item, device)
 
 
 def _stop(workers: list[_Worker]) -> None:
+    """Idle workers are told to stop; busy ones (the driver is quitting early) exit through their
+    watchdog when the liveness pipe closes."""
     for worker in workers:
         _send(worker.conn, None)
+        worker.alive.close()
     for worker in workers:
         _close(worker)
 
 
 def _close(worker: _Worker) -> None:
-    """Join a worker (killing it if it will not stop) and close its pipe."""
+    """Join a worker (killing it if it will not stop) and close its pipes."""
+    worker.alive.close()
     worker.process.join(timeout=5)
     if worker.process.is_alive():
         worker.process.kill()
@@ -245,26 +354,48 @@ class RayBackend:
         self.workers = workers
         self.retries = retries
 
+    def connect(self) -> None:
+        _connect_ray(self.address, self.workers)
+
+    def intra_op_threads(self) -> int:
+        return RAY_CPUS_PER_TASK
+
     def map(self, fn, items, device):
         ray = _connect_ray(self.address, self.workers)
         gpus = 1 if device.startswith("cuda") or (device == "auto" and ray.cluster_resources().get("GPU", 0) > 0) else 0
         task = ray.remote(_call_with_threads).options(
             num_cpus=RAY_CPUS_PER_TASK, num_gpus=gpus, max_retries=self.retries
         )
+        driver = (platform.node(), os.getpid())
         todo = deque(items)
         pending: dict[Any, Any] = {}
-        while todo or pending:
-            while todo and (self.address is None or self.workers is None or len(pending) < self.workers):
-                item = todo.popleft()
-                pending[task.remote(fn, RAY_CPUS_PER_TASK, item, device)] = item
-            [ref], _ = ray.wait(list(pending), num_returns=1)
-            item = pending.pop(ref)
-            try:
-                yield ray.get(ref)
-            except ray.exceptions.RayTaskError as err:
-                raise err.as_instanceof_cause() from None
-            except ray.exceptions.RayError as err:
-                yield Lost(item, f"ray gave up on the task: {type(err).__name__}: {str(err).splitlines()[0]}")
+        try:
+            while todo or pending:
+                while todo and (self.address is None or self.workers is None or len(pending) < self.workers):
+                    item = todo.popleft()
+                    pending[task.remote(fn, RAY_CPUS_PER_TASK, driver, item, device)] = item
+                [ref], _ = _signal_safe(ray.wait, list(pending), num_returns=1)
+                item = pending.pop(ref)
+                try:
+                    yield _signal_safe(ray.get, ref)
+                except ray.exceptions.RayTaskError as err:
+                    raise err.as_instanceof_cause() from None
+                except ray.exceptions.RayError as err:
+                    yield Lost(item, f"ray gave up on the task: {type(err).__name__}: {str(err).splitlines()[0]}")
+        finally:
+            for ref in pending:  # the driver stops early (error, Ctrl-C, SIGTERM): nothing keeps computing
+                ray.cancel(ref, force=True)
+
+
+def _signal_safe(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``call(*args, **kwargs)`` of Ray's, re-raising what a signal handler raised during it (SIGTERM,
+    Ctrl-C): Ray's C extension reports it as a SystemError caused by it."""
+    try:
+        return call(*args, **kwargs)
+    except SystemError as err:
+        if err.__cause__ is not None:
+            raise err.__cause__ from None
+        raise
 
 
 def _connect_ray(address: str | None, workers: int | None):
@@ -283,6 +414,7 @@ def _connect_ray(address: str | None, workers: int | None):
         options |= {"address": "local", "num_cpus": cpus, "object_store_memory": LOCAL_RAY_OBJECT_STORE}
     else:
         options["address"] = address
+    handler = signal.getsignal(signal.SIGTERM)
     try:
         ray.init(**options)
     except (ConnectionError, RuntimeError, ValueError) as err:
@@ -293,6 +425,9 @@ def _connect_ray(address: str | None, workers: int | None):
             f"cannot join Ray at {address}: {reason} (a cluster with token authentication, the default "
             "since Ray 2.59, needs RAY_AUTH_MODE=token and its token here)"
         ) from None
+    finally:
+        if handler is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, handler)  # Ray installs its own; the caller's stays in charge
     return ray
 
 

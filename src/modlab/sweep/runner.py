@@ -1,38 +1,85 @@
-"""Running a sweep: the runs a store has no ``done`` record of are batched, computed on a backend
-and committed one by one as they arrive."""
+"""Running a sweep: the runs a store holds no usable record of are batched, computed on a backend
+and committed one by one as they arrive.
+
+A stored run is usable when it was computed by the running code (same code fingerprint, see
+:mod:`modlab.fingerprint`); a run stored under another fingerprint — or under none, by a store of
+schema 1 — is stale and recomputed, unless ``reuse_stale``. ``rerun`` recomputes every run.
+
+Computed runs are never lost to a write fault: a failed commit is retried with back-off, then the
+batch's uncommitted runs go to a recovery file (:mod:`modlab.recovery`) that the next sweep on the
+store imports first, and the sweep stops with one line naming the cause.
+"""
 
 from __future__ import annotations
 
-import math
+import platform
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Literal, Sequence
 
 from tqdm import tqdm
 
+from modlab import metrics as metric_codec
+from modlab import provenance, recovery
 from modlab.config import Config, config_key
-from modlab.errors import ModlabError
+from modlab.errors import ModlabError, StoreWriteError
 from modlab.experiments import Metrics, get_experiment
+from modlab.fingerprint import code_fingerprint, git_state
 from modlab.store import RunRecord, Store
 from modlab.sweep.backends import Backend, LocalBackend, Lost
 from modlab.sweep.spec import SweepSpec
 
+WRITE_RETRY_DELAYS_S = (0.2, 1.0, 3.0)  # back-off between attempts to commit a run
+THEORY_PREFIX = "theory_"  # closed-form values, legitimately infinite at an interpolation threshold
+
 
 @dataclass
 class SweepReport:
-    """What one call of :func:`run_sweep` did."""
+    """What one or more calls of :func:`run_sweep` did, for the runs of their specs."""
 
-    total: int
-    skipped: int
-    done: int
-    failed: int
-    seconds: float
+    total: int = 0
+    reused: int = 0
+    computed: int = 0
+    failed: int = 0
+    seconds: float = 0.0
 
     def __str__(self) -> str:
-        return (
-            f"{self.total} runs: {self.skipped} already stored, {self.done} done, "
-            f"{self.failed} failed ({self.seconds:.1f} s)"
+        return f"{self.total} runs: {self.reused} reused, {self.computed} computed, {self.failed} failed"
+
+    def __add__(self, other: "SweepReport") -> "SweepReport":
+        return SweepReport(*(getattr(self, f) + getattr(other, f) for f in self.__dataclass_fields__))
+
+
+@dataclass
+class SweepPlan:
+    """What :func:`run_sweep` would do (``--dry-run``): runs stored and usable, runs to compute, and
+    the intra-op thread counts of the stored runs and of the runs to compute."""
+
+    total: int = 0
+    stored: int = 0
+    to_run: int = 0
+    stored_threads: set[int] = field(default_factory=set)
+    new_threads: set[int] = field(default_factory=set)
+
+    def __str__(self) -> str:
+        line = f"{self.total} runs: {self.stored} stored, {self.to_run} to run"
+        if self.to_run and len(self.stored_threads | self.new_threads) > 1:
+            line += (
+                f" (resuming would mix intra-op thread counts: stored runs used "
+                f"{', '.join(map(str, sorted(self.stored_threads)))}, new runs get "
+                f"{', '.join(map(str, sorted(self.new_threads)))}; their last bits may differ)"
+            )
+        return line
+
+    def __add__(self, other: "SweepPlan") -> "SweepPlan":
+        return SweepPlan(
+            self.total + other.total,
+            self.stored + other.stored,
+            self.to_run + other.to_run,
+            self.stored_threads | other.stored_threads,
+            self.new_threads | other.new_threads,
         )
 
 
@@ -49,6 +96,52 @@ class Batch:
     configs: tuple[dict[str, Any], ...]
 
 
+@dataclass
+class _Triage:
+    """The unique runs of a spec, sorted by what the store holds of them."""
+
+    todo: dict[str, Config]
+    reused: list[str]
+    kept_failed: list[str]
+    stored_threads: set[int]
+
+
+def _triage(spec: SweepSpec, store: Store | None, *, retry_failed: bool, rerun: bool, reuse_stale: bool) -> _Triage:
+    configs = spec.configs()
+    keys = [config_key(spec.experiment, c) for c in configs]
+    known = store.states(keys) if store is not None and not rerun else {}
+    current = code_fingerprint()
+    triage = _Triage({}, [], [], set())
+    for key, cfg in dict(zip(keys, configs)).items():
+        status, fingerprint, threads = known.get(key, (None, None, None))
+        usable = status is not None and (reuse_stale or fingerprint == current)
+        if usable and status == "done":
+            triage.reused.append(key)
+            triage.stored_threads |= {threads} if threads is not None else set()
+        elif usable and status == "failed" and not retry_failed:
+            triage.kept_failed.append(key)
+        else:
+            triage.todo[key] = cfg
+    return triage
+
+
+def plan_sweep(
+    spec: SweepSpec,
+    store: Store | None,
+    *,
+    backend: Backend | None = None,
+    retry_failed: bool = False,
+    rerun: bool = False,
+    reuse_stale: bool = False,
+) -> SweepPlan:
+    """What :func:`run_sweep` with the same arguments would do, computing and writing nothing
+    (``store`` None: no store yet)."""
+    triage = _triage(spec, store, retry_failed=retry_failed, rerun=rerun, reuse_stale=reuse_stale)
+    stored = len(triage.reused) + len(triage.kept_failed)
+    threads = (backend or LocalBackend()).intra_op_threads()
+    return SweepPlan(stored + len(triage.todo), stored, len(triage.todo), triage.stored_threads, {threads})
+
+
 def run_sweep(
     spec: SweepSpec,
     store: Store,
@@ -58,36 +151,61 @@ def run_sweep(
     device: str = "cpu",
     backend: Backend | None = None,
     progress: bool = True,
+    rerun: bool = False,
+    reuse_stale: bool = False,
 ) -> SweepReport:
-    """Run every point of ``spec`` that the store has no ``done`` record of (and, with
-    ``retry_failed``, those recorded as failed). Each finished run is committed as it arrives."""
+    """Run every point of ``spec`` that the store holds no usable record of (stale ones included,
+    unless ``reuse_stale``; failed ones only with ``retry_failed``; all with ``rerun``). Runs left
+    in recovery files by an earlier write fault are imported first. Each finished run is committed
+    as it arrives; raises :class:`~modlab.errors.StoreWriteError` (after saving the uncommitted
+    runs) when the store cannot take them."""
     start = time.perf_counter()
-    configs = spec.configs()
-    keys = [config_key(spec.experiment, c) for c in configs]
-    known = store.statuses(keys)
-    todo = {}
-    for key, cfg in zip(keys, configs):
-        status = known.get(key)
-        if status == "done" or (status == "failed" and not retry_failed) or key in todo:
-            continue
-        todo[key] = cfg
-    batches = make_batches(spec.experiment, todo)
-    done = failed = 0
-    bar = tqdm(total=len(todo), desc=spec.name or spec.experiment, unit="run", disable=not progress, leave=False)
+    recovery.import_pending(store)
+    triage = _triage(spec, store, retry_failed=retry_failed, rerun=rerun, reuse_stale=reuse_stale)
+    backend = backend or LocalBackend()
+    backend.connect()
+    stamp = {"modlab_version": code_fingerprint().split(":")[0], **git_state()}
+    computed = failed = 0
+    bar = tqdm(total=len(triage.todo), desc=spec.name or spec.experiment, unit="run", disable=not progress, leave=False)
     try:
-        for outcome in (backend or LocalBackend()).map(run_batch_safely, batches, device):
+        for outcome in backend.map(run_batch_safely, make_batches(spec.experiment, triage.todo), device):
             records = lost_records(outcome, device) if isinstance(outcome, Lost) else outcome
             for record in records:
-                store.put(record)
-                done += record.status == "done"
-                failed += record.status == "failed"
-                if record.status == "failed" and on_error == "stop":
-                    raise SweepStopped(f"run {record.key} failed: {record.error} (stored; sweep stopped)")
+                record.fingerprint = code_fingerprint()
+                record.provenance = {**stamp, **record.provenance}
+            commit(store, records, replace=rerun)
+            computed += sum(r.status == "done" for r in records)
+            failed += sum(r.status == "failed" for r in records)
+            stopping = next((r for r in records if r.status == "failed"), None) if on_error == "stop" else None
+            if stopping is not None:
+                raise SweepStopped(f"run {stopping.key} failed: {stopping.error} (stored; sweep stopped)")
             bar.update(len(records))
     finally:
         bar.close()
-    unique = len(set(keys))
-    return SweepReport(unique, unique - len(todo), done, failed, time.perf_counter() - start)
+    total = len(triage.todo) + len(triage.reused) + len(triage.kept_failed)
+    return SweepReport(
+        total, len(triage.reused), computed, failed + len(triage.kept_failed), time.perf_counter() - start
+    )
+
+
+def commit(store: Store, records: Sequence[RunRecord], *, replace: bool = False) -> None:
+    """Commit ``records`` one by one, retrying a failed write with back-off; when the store still
+    cannot take them, save the uncommitted ones to a recovery file and raise StoreWriteError."""
+    delays = iter(WRITE_RETRY_DELAYS_S)
+    unstored = list(records)
+    while unstored:
+        try:
+            store.put(unstored[0], replace=replace)
+            unstored.pop(0)
+        except StoreWriteError as err:
+            delay = next(delays, None)
+            if delay is None:
+                where = recovery.save(unstored, store.path)
+                raise StoreWriteError(
+                    f"cannot write to store {store.path}: {err}; {len(unstored)} computed run(s) saved to {where}; "
+                    "fix the cause and rerun the same command, which imports them first"
+                ) from None
+            time.sleep(delay)
 
 
 def make_batches(experiment_name: str, todo: dict[str, Config]) -> list[Batch]:
@@ -120,15 +238,20 @@ def nested_exclude(dotted_names: Sequence[str]) -> dict[str, Any]:
 def run_batch_safely(batch: Batch, device: str) -> list[RunRecord]:
     """Run a batch; a batch that raises is rerun one run at a time so each failure is its own.
 
-    A run whose metrics hold NaN is recorded as failed with the metric's name. Top-level and
+    A run with a non-finite measured metric (NaN or ±inf) is recorded as failed, naming the metric.
+    Each record carries the batch's provenance: torch version, device, host, the notes of
+    :mod:`modlab.provenance` (engine, threads, data files), start and finish. Top-level and
     picklable, so process pools and Ray can ship it.
     """
+    import torch
+
     from modlab.train.device import resolve_device
 
     experiment = get_experiment(batch.experiment)
     configs = [experiment.config.model_validate(c) for c in batch.configs]
     torch_device = resolve_device(device)
-    start = time.perf_counter()
+    provenance.reset()
+    started, start = datetime.now(timezone.utc), time.perf_counter()
     try:
         outputs: list[Metrics | BaseException] = list(experiment.run_batch(configs, torch_device))
         if len(outputs) != len(configs):
@@ -142,9 +265,20 @@ def run_batch_safely(batch: Batch, device: str) -> list[RunRecord]:
                 for key, cfg in zip(batch.keys, batch.configs)
                 for r in run_batch_safely(Batch(batch.experiment, (key,), (cfg,)), device)
             ]
-    seconds = (time.perf_counter() - start) / len(configs)
+    seconds = time.perf_counter() - start
+    notes = {
+        "torch_version": torch.__version__,
+        "device": str(torch_device),
+        "threads": torch.get_num_threads(),
+        "host": platform.node(),
+        **provenance.collect(),
+        "started_at": started.isoformat(timespec="milliseconds"),
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        "duration_s": round(seconds, 3),
+        "batch_runs": len(configs),
+    }
     return [
-        _record(batch.experiment, key, cfg, out, seconds, str(torch_device))
+        _record(batch.experiment, key, cfg, out, seconds / len(configs), notes)
         for key, cfg, out in zip(batch.keys, batch.configs, outputs)
     ]
 
@@ -153,23 +287,19 @@ def lost_records(lost: Lost, device: str) -> list[RunRecord]:
     """A batch whose worker died on every attempt: each of its runs is recorded failed."""
     batch: Batch = lost.item
     return [
-        RunRecord(key, batch.experiment, cfg, "failed", {}, lost.reason, 0.0, device)
+        RunRecord(key, batch.experiment, cfg, "failed", {}, lost.reason, 0.0, device, provenance={"device": device})
         for key, cfg in zip(batch.keys, batch.configs)
     ]
 
 
-def _record(experiment: str, key: str, config: dict, output: Any, seconds: float, device: str) -> RunRecord:
+def _record(experiment: str, key: str, config: dict, output: Any, seconds: float, notes: dict) -> RunRecord:
+    device = notes["device"]
     if isinstance(output, BaseException):
         error = "".join(traceback.format_exception_only(type(output), output)).strip()
-        return RunRecord(key, experiment, config, "failed", {}, error, seconds, device)
-    bad = [name for name, value in output.items() if _has_nan(value)]
-    if bad:
-        return RunRecord(
-            key, experiment, config, "failed", output, f"NaN in metric(s): {', '.join(bad)}", seconds, device
-        )
-    return RunRecord(key, experiment, config, "done", output, None, seconds, device)
-
-
-def _has_nan(value: Any) -> bool:
-    values = value if isinstance(value, list) else [value]
-    return any(isinstance(v, float) and math.isnan(v) for v in values)
+        return RunRecord(key, experiment, config, "failed", {}, error, seconds, device, provenance=dict(notes))
+    bad = [
+        name for name, value in output.items() if not name.startswith(THEORY_PREFIX) and metric_codec.non_finite(value)
+    ]
+    reason = f"non-finite value (NaN or ±inf) in metric(s): {', '.join(bad)}" if bad else None
+    status = "failed" if bad else "done"
+    return RunRecord(key, experiment, config, status, output, reason, seconds, device, provenance=dict(notes))
