@@ -13,7 +13,6 @@ A file that exists but is not a modlab store is never written to: opening it rai
 from __future__ import annotations
 
 import json
-import math
 import platform
 import sqlite3
 import time
@@ -26,6 +25,7 @@ import torch
 
 import modlab
 from modlab.errors import StoreError
+from modlab.table import flatten, tidy_table  # noqa: F401  (flatten: kept importable from here)
 
 SCHEMA_VERSION = "1"
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -167,7 +167,8 @@ class Store:
         return pd.DataFrame(rows, columns=["key", *PROVENANCE])
 
     def table(self, keys: Iterable[str] | None = None) -> pd.DataFrame:
-        """The tidy table of finished runs: one row per run × metric (× step for curves)."""
+        """The long table of finished runs (:func:`modlab.table.tidy_table`): one row per run × metric
+        × point, with columns key, experiment, config fields…, metric, step, x, value."""
         return tidy_table(self.records(keys, status="done"))
 
 
@@ -263,27 +264,3 @@ def _store_problem(db: sqlite3.Connection) -> str | None:
     if check != "ok":
         return f"is damaged (truncated or overwritten): {check}"
     return None
-
-
-def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested config → dotted columns (``spectrum.omega``)."""
-    flat: dict[str, Any] = {}
-    for name, value in config.items():
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{prefix}{name}."))
-        else:
-            flat[f"{prefix}{name}"] = value
-    return flat
-
-
-def tidy_table(records: Iterable[RunRecord]) -> pd.DataFrame:
-    """Records → one row per run × metric; curve metrics get one row per ``step`` (NaN for scalars)."""
-    rows = []
-    for rec in records:
-        base = {"key": rec.key, "experiment": rec.experiment, **flatten(rec.config)}
-        for metric, value in rec.metrics.items():
-            if isinstance(value, list):
-                rows += [{**base, "metric": metric, "step": i, "value": v} for i, v in enumerate(value)]
-            else:
-                rows.append({**base, "metric": metric, "step": math.nan, "value": value})
-    return pd.DataFrame(rows)
