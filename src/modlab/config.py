@@ -69,7 +69,7 @@ def describe_validation_error(err: ValidationError, cls: type[BaseModel], where:
     allowed; an unknown field with the closest allowed name."""
     parts = []
     for item in err.errors(include_url=False):
-        field = echo(".".join(str(x) for x in item["loc"]) or "(config)")
+        field = "'" + clip(".".join(str(x) for x in item["loc"]) or "(config)") + "'"
         if item["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
             allowed = _fields_at(cls, item["loc"][:-1])
             hint = did_you_mean(str(item["loc"][-1]), allowed)

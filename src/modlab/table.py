@@ -41,10 +41,17 @@ def tidy_table(records: Iterable[Any]) -> pd.DataFrame:
     position; NaN for scalars), x (a curve's own x; NaN otherwise), value."""
     rows = []
     for rec in records:
-        base = {"key": rec.key, "experiment": rec.experiment, **flatten(rec.config)}
+        base = {"key": rec.key, "experiment": rec.experiment, **config_columns(rec.config, LONG_COLUMNS)}
         for name, stored in rec.metrics.items():
             rows += [{**base, "metric": name, **point} for point in _points(decode(stored))]
     return pd.DataFrame(rows)
+
+
+def config_columns(config: dict[str, Any], reserved: Iterable[str]) -> dict[str, Any]:
+    """A run's config as dotted columns; a field whose name a table uses for something else (a
+    ``value`` field in the long form, a field named like a metric) becomes ``config.NAME``."""
+    taken = {*RUN_COLUMNS, *reserved}
+    return {f"config.{k}" if k in taken else k: v for k, v in flatten(config).items()}
 
 
 def _points(metric: Any) -> list[dict[str, Any]]:
@@ -82,21 +89,26 @@ def wide_table(records: Iterable[Any]) -> pd.DataFrame:
     final value (``NAME[-1]``)."""
     rows = []
     for rec in records:
-        row = {"key": rec.key, "experiment": rec.experiment, **flatten(rec.config)}
-        for name, stored in rec.metrics.items():
-            metric = decode(stored)
-            if isinstance(metric, Curve):
-                row[name + FINAL] = metric.y[-1] if metric.y else math.nan
-            elif not isinstance(metric, Array):
-                row[name] = metric
-        rows.append(row)
+        metrics = _wide_metrics(rec.metrics)
+        rows.append({"key": rec.key, "experiment": rec.experiment, **config_columns(rec.config, metrics), **metrics})
     return _with_ints(rows)
 
 
-def metric_columns(table: pd.DataFrame, fields: Iterable[str]) -> list[str]:
-    """The columns of a wide table that hold metrics: not key, experiment or a config field."""
-    other = {*RUN_COLUMNS, *fields}
-    return [c for c in table.columns if c not in other]
+def _wide_metrics(stored_metrics: dict[str, Any]) -> dict[str, Any]:
+    """A run's scalar metrics and its curves' final values (``NAME[-1]``); arrays are left out."""
+    out = {}
+    for name, stored in stored_metrics.items():
+        metric = decode(stored)
+        if isinstance(metric, Curve):
+            out[name + FINAL] = metric.y[-1] if metric.y else math.nan
+        elif not isinstance(metric, Array):
+            out[name] = metric
+    return out
+
+
+def metric_columns(records: Iterable[Any]) -> list[str]:
+    """The metric columns of the wide table of ``records``, in order of first appearance."""
+    return list(dict.fromkeys(name for rec in records for name in _wide_metrics(rec.metrics)))
 
 
 def varying(table: pd.DataFrame, columns: Iterable[str]) -> list[str]:
@@ -152,12 +164,13 @@ def results_table(records: Sequence[Any], *, long: bool = False, agg: Sequence[s
         raise ConfigError("--long and --agg: choose one (the long form lists every run)")
     if not records:
         return pd.DataFrame()
-    fields = list(dict.fromkeys(f for rec in records for f in flatten(rec.config)))
     if long:
         table = tidy_table(records)
+        fields = [c for c in table.columns if c not in (*RUN_COLUMNS, *LONG_COLUMNS)]
         return table[["key", *varying(table, ["experiment", *fields]), *LONG_COLUMNS]]
     table = wide_table(records)
-    metrics = metric_columns(table, fields)
+    metrics = metric_columns(records)
+    fields = [c for c in table.columns if c not in (*RUN_COLUMNS, *metrics)]
     shown = varying(table, ["experiment", *fields])
     if agg is None:
         return table[["key", *shown, *metrics]]

@@ -15,7 +15,16 @@ import pandas as pd
 from modlab.config import did_you_mean
 from modlab.errors import ConfigError, echo
 from modlab.metrics import Curve, decode
-from modlab.table import FINAL, flatten, seed_fields, tidy_table, varying, wide_table
+from modlab.table import (
+    FINAL,
+    LONG_COLUMNS,
+    RUN_COLUMNS,
+    metric_columns,
+    seed_fields,
+    tidy_table,
+    varying,
+    wide_table,
+)
 
 
 def plot_table(
@@ -33,7 +42,8 @@ def plot_table(
     if not records:
         raise ConfigError("plot: no finished runs to plot (run the sweep first)")
     points = _points(records, x, y)
-    fields = list(dict.fromkeys(f for rec in records for f in flatten(rec.config)))
+    not_fields = {*RUN_COLUMNS, *LONG_COLUMNS, *metric_columns(records), "_y"}
+    fields = [c for c in points.columns if c not in not_fields]
     groups = [name for name in (col, hue) if name]
     for name in groups:
         if name not in points:
@@ -91,9 +101,8 @@ def _draw(summary: pd.DataFrame, x: str, y: str, hue: str | None, col: str | Non
             line = line.sort_values(x)
             label = f"{hue}={_scalar(hue_value)}" if hue else None
             ax.errorbar(line[x], line["mean"], yerr=line["se"].fillna(0), marker="o", ms=4, capsize=2, label=label)
-            entry["lines"].append(
-                {"hue": _scalar(hue_value), **{k: line[k].tolist() for k in (x, "mean", "se", "count")}}
-            )
+            numbers = {"x": line[x], "mean": line["mean"], "se": line["se"], "count": line["count"]}
+            entry["lines"].append({"hue": _scalar(hue_value), **{k: v.tolist() for k, v in numbers.items()}})
         data["panels"].append(entry)
         ax.set(xlabel=x, ylabel=f"{y} (mean ± s.e.)", title=f"{col} = {_scalar(col_value)}" if col else y)
         ax.set_xscale("log" if logx else "linear")
