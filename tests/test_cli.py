@@ -209,7 +209,10 @@ def test_results_are_one_row_per_run_by_default_and_aggregate_over_seeds(tmp_pat
     assert [sorted(r) for r in rows] == [["curve[-1]", "key", "score", "seed", "value"]] * 4
     assert main(["results", str(spec), "--store", store, "--agg", "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert [(r["value"], r["count"], r["score"], r["score_se"]) for r in rows] == [(1.0, 2, 1.5, 0.5), (2.0, 2, 2.5, 0.5)]
+    assert [(r["value"], r["count"], r["score"], r["score_se"]) for r in rows] == [
+        (1.0, 2, 1.5, 0.5),
+        (2.0, 2, 2.5, 0.5),
+    ]
     assert main(["results", str(spec), "--store", store, "--agg", "value", "--format", "csv"]) == 0
     assert capsys.readouterr().out.splitlines()[0].startswith("seed,count,score,score_se")
 
@@ -229,9 +232,7 @@ def test_results_piped_into_head_end_cleanly(tmp_path):
     spec, store = _spec(tmp_path, value=list(range(40)), seed=[0, 1, 2]), str(tmp_path / "s.sqlite")
     assert main(["sweep", str(spec), "--store", store, "--no-progress"]) == 0
     results = f"{sys.executable} -m modlab.cli results --store {store} --long"
-    shell = subprocess.run(
-        ["bash", "-c", f"set -o pipefail; {results} | head -1"], capture_output=True, text=True
-    )
+    shell = subprocess.run(["bash", "-c", f"set -o pipefail; {results} | head -1"], capture_output=True, text=True)
     assert shell.stdout.split()[0] == "key" and shell.stdout.count("\n") == 1
     assert shell.stderr == "" and shell.returncode == 141
 

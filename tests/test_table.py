@@ -33,7 +33,18 @@ def test_flatten_dots_nested_keys():
 
 def test_long_form_has_a_curves_own_x_and_an_arrays_positions():
     table = tidy_table(RECORDS[:1])
-    assert list(table.columns) == ["key", "experiment", "n", "seed", "train.lr", "train.steps", "metric", "step", "x", "value"]
+    assert list(table.columns) == [
+        "key",
+        "experiment",
+        "n",
+        "seed",
+        "train.lr",
+        "train.steps",
+        "metric",
+        "step",
+        "x",
+        "value",
+    ]
     curve = table[table.metric == "curve"]
     assert curve.x.tolist() == [10, 20] and curve.step.tolist() == [0, 1] and curve.value.tolist() == [2.0, 1.0]
     assert table[table.metric == "matrix"].value.tolist() == [1.0, 2.0, 3.0, 4.0]
@@ -62,7 +73,16 @@ def test_results_show_only_the_fields_that_vary():
 
 def test_agg_over_seeds_gives_mean_standard_error_and_count():
     table = results_table(RECORDS, agg=[])
-    assert list(table.columns) == ["n", "count", "loss", "loss_se", "n_params", "n_params_se", "curve[-1]", "curve[-1]_se"]
+    assert list(table.columns) == [
+        "n",
+        "count",
+        "loss",
+        "loss_se",
+        "n_params",
+        "n_params_se",
+        "curve[-1]",
+        "curve[-1]_se",
+    ]
     first = table[table.n == 10].iloc[0]
     assert first["count"] == 2 and first["loss"] == pytest.approx(2.0)
     assert first["loss_se"] == pytest.approx(math.sqrt(2.0) / math.sqrt(2))  # std 1.414 of (1, 3) over √2

@@ -41,15 +41,16 @@ def fields_of(experiment: str) -> list[FieldInfo]:
     ]
 
 
-def _walk(model: Any, prefix: str) -> list[tuple[str, Any, list, str]]:
+def _walk(model: Any, prefix: str, block: str = "") -> list[tuple[str, Any, list, str]]:
     """(dotted name, annotation, constraints, description) of every leaf of a pydantic model or a
-    dataclass; fields holding a model or a dataclass are walked into."""
+    dataclass; fields holding a model or a dataclass are walked into. A leaf without a description
+    of its own (a plain dataclass's) is described by its block's: ``"the spectrum: omega"``."""
     out = []
     for name, annotation, metadata, description in _fields(model):
         if _is_block(annotation):
-            out += _walk(annotation, f"{prefix}{name}.")
+            out += _walk(annotation, f"{prefix}{name}.", description)
         else:
-            out.append((prefix + name, annotation, metadata, description))
+            out.append((prefix + name, annotation, metadata, description or (block and f"{block}: {name}")))
     return out
 
 
@@ -101,7 +102,7 @@ def text(experiment: str) -> str:
 
 
 def markdown() -> str:
-    """``docs/config.md``: one table per registered experiment."""
+    """``docs/config.md``: one table per experiment modlab defines."""
     parts = [
         "# Config reference",
         "",
@@ -110,14 +111,21 @@ def markdown() -> str:
         "`--set NAME=VALUE` (dotted names for nested blocks), in a `--config` file, or in a sweep spec's",
         "`base` and `axes`; `modlab config EXPERIMENT` prints the same table.",
     ]
-    for name in sorted(EXPERIMENTS):
+    for name in builtin_experiments():
         parts += ["", f"## `{name}`", "", get_experiment(name).description, ""]
         parts += ["| field | type | default | allowed | description |", "|---|---|---|---|---|"]
-        parts += [
-            f"| `{f.name}` | {f.type} | `{_show(f.default)}` | {f.allowed} | {f.description} |".replace(" |  |", " | |")
-            for f in fields_of(name)
-        ]
+        parts += [_markdown_row(f) for f in fields_of(name)]
     return "\n".join(parts) + "\n"
+
+
+def builtin_experiments() -> list[str]:
+    """The names of the experiments modlab itself defines (not those a user registered)."""
+    return sorted(name for name, exp in EXPERIMENTS.items() if exp.config.__module__.startswith("modlab."))
+
+
+def _markdown_row(field: FieldInfo) -> str:
+    cells = [f"`{field.name}`", field.type, f"`{_show(field.default)}`", field.allowed, field.description]
+    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
 
 def _show(value: Any) -> str:

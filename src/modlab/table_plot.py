@@ -19,9 +19,9 @@ from modlab.table import (
     FINAL,
     LONG_COLUMNS,
     RUN_COLUMNS,
+    config_columns,
     metric_columns,
     seed_fields,
-    tidy_table,
     varying,
     wide_table,
 )
@@ -65,9 +65,12 @@ def _points(records: Sequence[Any], x: str, y: str) -> pd.DataFrame:
     curves = {name for rec in records for name, v in rec.metrics.items() if isinstance(decode(v), Curve)}
     x_names = {decode(rec.metrics[y]).x_name for rec in records if y in curves and y in rec.metrics}
     if y in curves and (x in x_names or x == "x"):
-        long = tidy_table(records)
-        long = long[long["metric"] == y]
-        return long.drop(columns=["metric", "step", "value"]).assign(**{x: long["x"], "_y": long["value"]})
+        rows = []
+        for rec in records:
+            curve = decode(rec.metrics.get(y, []))
+            base = {"key": rec.key, **config_columns(rec.config, (x, "_y"))}
+            rows += [{**base, x: at, "_y": value} for at, value in zip(curve.x, curve.y)]
+        return pd.DataFrame(rows)
     table = wide_table(records)
     column = y + FINAL if y in curves else y
     if column not in table:

@@ -72,17 +72,17 @@ class LinearModulesConfig(Config):
     """One setting of paper B's linear experiments. Defaults: the dense network of spec §3."""
 
     task: DatasetSpaceConfig = DatasetSpaceConfig()
-    architecture: Architecture = "dense"
+    architecture: Architecture = Field("dense", description="how the hidden units are split into modules")
     depth: int = Field(2, ge=1, le=8, description="weight layers per module (1 = shallow)")
     hidden: int = Field(50, ge=1, description="hidden width of every module")
     init: Literal["random", "aligned"] = Field("random", description="i.i.d. Gaussian, or decoupled and balanced")
     init_scale: float = Field(0.01 / 50, gt=0, description="random: weight std σ; aligned: each mode's start u0")
     lr: float = Field(0.02, gt=0, description="learning rate (1/τ = P·lr)")
-    epochs: int = Field(300, ge=1, le=200_000)
+    epochs: int = Field(300, ge=1, le=200_000, description="full-batch training epochs")
     gamma: float = Field(0.0, description="appendix rules: W2 term γ(YYᵀ − ŶŶᵀ)W2")
     nu: float = Field(0.0, description="appendix rules: W1 term, Oja (ν > 0) or anti-Hebbian (ν < 0)")
     record_every: int = Field(1, ge=1, description="record the curves every this many epochs")
-    seed: int = Field(0, ge=0, le=MAX_SEED)
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="draws the random initial weights")
 
     @model_validator(mode="after")
     def _check(self) -> "LinearModulesConfig":

@@ -44,10 +44,10 @@ Probe = Callable[[dict[str, torch.Tensor]], torch.Tensor]
 class TrainSettings(Config):
     """How every member is trained."""
 
-    optimizer: Literal["sgd", "adam"] = "adam"
-    lr: float = Field(1e-3, gt=0)
+    optimizer: Literal["sgd", "adam"] = Field("adam", description="optimiser of the network weights")
+    lr: float = Field(1e-3, gt=0, description="learning rate")
     momentum: float = Field(0.0, ge=0, lt=1, description="SGD momentum (ignored by Adam)")
-    steps: int = Field(1000, ge=1)
+    steps: int = Field(1000, ge=1, description="optimiser steps")
     batch_size: int = Field(256, ge=0, description="0 = full batch")
     val_fraction: float = Field(0.0, ge=0, lt=1, description="held-out share of each member's training set")
     patience: int = Field(0, ge=0, description="evaluations without validation improvement before stopping; 0 = never")
