@@ -10,7 +10,8 @@ The public API, imported on first use (``import modlab`` itself loads neither to
 - ``modlab.Curve``, ``modlab.Array``: what an experiment measures besides plain numbers.
 - ``modlab.SweepSpec``, ``modlab.run_sweep``: grids of runs, computed into a ``modlab.Store``.
 - ``modlab.results_table``, ``modlab.tidy_table``: stored runs as wide, aggregated or long tables.
-- ``modlab.plot_table``: mean ± standard error over seeds of a metric, straight from a table.
+- ``modlab.plot_table``, ``modlab.save_plot``: mean ± standard error over seeds of a metric, from
+  stored runs, written as an image and the JSON of every plotted number.
 - ``modlab.make_figure``: regenerate one of the papers' figures.
 - ``modlab.theory``: the closed forms (random features, deep linear dynamics, spectra).
 - ``modlab.ConfigError``, ``modlab.ModlabError``: the errors raised for bad input.
@@ -36,6 +37,7 @@ _API = {
     "results_table": "modlab.table",
     "tidy_table": "modlab.table",
     "plot_table": "modlab.table_plot",
+    "save_plot": "modlab.table_plot",
     "make_figure": "modlab.figures",
     "ConfigError": "modlab.errors",
     "ModlabError": "modlab.errors",
@@ -58,6 +60,7 @@ __all__ = [
     "register",
     "results_table",
     "run_sweep",
+    "save_plot",
     "theory",
     "tidy_table",
 ]

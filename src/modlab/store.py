@@ -25,6 +25,7 @@ import torch
 
 import modlab
 from modlab.errors import StoreError
+from modlab.metrics import encode
 from modlab.table import flatten, tidy_table  # noqa: F401  (flatten: kept importable from here)
 
 SCHEMA_VERSION = "1"
@@ -84,6 +85,11 @@ class Store:
             self._db.close()
             raise StoreError(f"{self.path}: cannot open as a modlab store ({err})") from None
 
+    @classmethod
+    def create(cls, path: str | Path) -> "Store":
+        """Open the store at ``path``, creating it first if it does not exist."""
+        return cls(path)
+
     def _init_schema(self) -> None:
         with self._transaction():
             for statement in filter(str.strip, _SCHEMA.split(";")):
@@ -110,7 +116,7 @@ class Store:
             record.experiment,
             json.dumps(record.config, sort_keys=True),
             record.status,
-            json.dumps(record.metrics),
+            json.dumps({name: encode(value) for name, value in record.metrics.items()}),
             record.error,
             record.seconds,
             record.device,

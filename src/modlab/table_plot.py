@@ -26,6 +26,8 @@ from modlab.table import (
     wide_table,
 )
 
+MAX_LABELLED_TICKS = 8
+
 
 def plot_table(
     records: Sequence[Any],
@@ -110,9 +112,20 @@ def _draw(summary: pd.DataFrame, x: str, y: str, hue: str | None, col: str | Non
         ax.set(xlabel=x, ylabel=f"{y} (mean ± s.e.)", title=f"{col} = {_scalar(col_value)}" if col else y)
         ax.set_xscale("log" if logx else "linear")
         ax.set_yscale("log" if logy else "linear")
+        _label_data_ticks(ax, panel[x])
         if hue:
             ax.legend(fontsize=8)
     return fig, data
+
+
+def _label_data_ticks(ax, values: pd.Series) -> None:
+    """A few numeric x values: ticks at exactly those values, labelled plainly (no 2×10¹ clutter)."""
+    from matplotlib.ticker import NullFormatter
+
+    ticks = sorted(set(values.dropna()))
+    if 1 < len(ticks) <= MAX_LABELLED_TICKS and pd.api.types.is_numeric_dtype(values):
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def _scalar(value: Any) -> Any:
