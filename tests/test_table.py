@@ -118,3 +118,10 @@ def test_metric_summary_is_one_short_line_per_metric():
         "  curve: 1 (final of 2 points, epoch 10…20)",
         "  matrix: array of shape 2×2",
     ]
+
+
+def test_store_table_is_the_long_form_with_x(store):
+    metrics = {"loss": 1.0, "curve": Curve([10, 20], [2.0, 1.0], "epoch")}
+    store.put(RunRecord("k", "exp", {"seed": 0}, "done", metrics))
+    table = store.table()
+    assert "x" in table and table[table.metric == "curve"].x.tolist() == [10, 20]

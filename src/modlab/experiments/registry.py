@@ -48,6 +48,7 @@ EXPERIMENTS: dict[str, Experiment] = {}
 
 
 def register(experiment: Experiment) -> Experiment:
+    """Add ``experiment`` to the registry under its name (once per process) and return it."""
     if experiment.name in EXPERIMENTS:
         raise ValueError(f"experiment {experiment.name!r} registered twice")
     EXPERIMENTS[experiment.name] = experiment
