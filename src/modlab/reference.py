@@ -16,7 +16,12 @@ from pydantic import BaseModel
 from modlab.experiments import EXPERIMENTS, get_experiment
 from modlab.table import flatten
 
-_BOUNDS = {annotated_types.Ge: "≥", annotated_types.Gt: ">", annotated_types.Le: "≤", annotated_types.Lt: "<"}
+_BOUNDS = {
+    annotated_types.Ge: ("≥", "ge"),
+    annotated_types.Gt: (">", "gt"),
+    annotated_types.Le: ("≤", "le"),
+    annotated_types.Lt: ("<", "lt"),
+}
 
 
 @dataclass(frozen=True)
@@ -86,9 +91,9 @@ def _allowed(annotation: Any, metadata: list) -> str:
             return ", ".join(str(v) for v in typing.get_args(arg))
     bounds = []
     for item in metadata:
-        for kind, sign in _BOUNDS.items():
+        for kind, (sign, attribute) in _BOUNDS.items():
             if isinstance(item, kind):
-                bounds.append(f"{sign} {dataclasses.astuple(item)[0]}")
+                bounds.append(f"{sign} {getattr(item, attribute)}")
     return ", ".join(bounds)
 
 

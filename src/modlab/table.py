@@ -96,7 +96,7 @@ def wide_table(records: Iterable[Any]) -> pd.DataFrame:
 
 def _wide_metrics(stored_metrics: dict[str, Any]) -> dict[str, Any]:
     """A run's scalar metrics and its curves' final values (``NAME[-1]``); arrays are left out."""
-    out = {}
+    out: dict[str, Any] = {}
     for name, stored in stored_metrics.items():
         metric = decode(stored)
         if isinstance(metric, Curve):

@@ -65,11 +65,12 @@ def plot_table(
 def _points(records: Sequence[Any], x: str, y: str) -> pd.DataFrame:
     """One row per plotted point of one run: config fields, ``x`` and the value ``_y``."""
     curves = {name for rec in records for name, v in rec.metrics.items() if isinstance(decode(v), Curve)}
-    x_names = {decode(rec.metrics[y]).x_name for rec in records if y in curves and y in rec.metrics}
+    y_curves = {rec.key: _curve(rec.metrics, y) for rec in records}
+    x_names = {curve.x_name for curve in y_curves.values() if curve is not None}
     if y in curves and (x in x_names or x == "x"):
         rows = []
         for rec in records:
-            curve = decode(rec.metrics.get(y, []))
+            curve = y_curves[rec.key] or Curve([], [])
             base = {"key": rec.key, **config_columns(rec.config, (x, "_y"))}
             rows += [{**base, x: at, "_y": value} for at, value in zip(curve.x, curve.y)]
         return pd.DataFrame(rows)
@@ -84,6 +85,11 @@ def _points(records: Sequence[Any], x: str, y: str) -> pd.DataFrame:
             f"plot: no field {echo(x)} to plot against ({did_you_mean(x, choices)}choices: {', '.join(choices)})"
         )
     return table.assign(_y=table[column])
+
+
+def _curve(metrics: dict[str, Any], name: str) -> Curve | None:
+    metric = decode(metrics[name]) if name in metrics else None
+    return metric if isinstance(metric, Curve) else None
 
 
 def _mean_se(points: pd.DataFrame, by: list[str]) -> pd.DataFrame:

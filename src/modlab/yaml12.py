@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from modlab.errors import ConfigError, echo
 
@@ -51,19 +51,19 @@ class _Loader(yaml.SafeLoader):
             seen.add(key)
         return super().construct_mapping(node, deep)
 
-    def construct_yaml_int(self, node: Node) -> int:
+    def construct_yaml_int(self, node: ScalarNode) -> int:
         text = self.construct_scalar(node)
         base = 8 if text.startswith("0o") else 16 if text.startswith("0x") else 10
         return int(text[2:] if base != 10 else text, base)
 
-    def construct_yaml_float(self, node: Node) -> float:
+    def construct_yaml_float(self, node: ScalarNode) -> float:
         text = self.construct_scalar(node)
         if problem := _out_of_range(text):
             raise _Refused(None, None, problem, node.start_mark)
         return float(text.lower().replace(".inf", "inf").replace(".nan", "nan"))
 
 
-_Loader.add_constructor("tag:yaml.org,2002:bool", lambda loader, node: loader.construct_scalar(node).lower() == "true")
+_Loader.add_constructor("tag:yaml.org,2002:bool", lambda loader, node: str(node.value).lower() == "true")
 _Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
 _Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
 

@@ -104,6 +104,8 @@ def _import_file(path: Path) -> None:
     if not path.is_file():
         raise ConfigError(f"--import {echo(str(path))}: no such file")
     spec = importlib.util.spec_from_file_location(path.stem, path)
+    if spec is None or spec.loader is None:
+        raise ConfigError(f"--import {echo(str(path))}: not an importable Python file")
     module = importlib.util.module_from_spec(spec)
     sys.modules[path.stem] = module
     try:
