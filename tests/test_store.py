@@ -17,7 +17,7 @@ def _record(key="k1", status="done", **metrics):
 def test_put_and_read_back(store):
     store.put(_record(score=2.0, curve=[3.0, 4.0]))
     (rec,) = store.records(["k1"])
-    assert rec.metrics == {"score": 2.0, "curve": [3.0, 4.0]}
+    assert rec.metrics == {"score": 2.0, "curve": {"x": [0, 1], "y": [3.0, 4.0], "x_name": "index"}}  # JSON form
     assert store.statuses(["k1", "missing"]) == {"k1": "done"}
     prov = store.provenance("k1")
     assert prov["modlab_version"] and prov["torch_version"] and prov["device"] == "cpu"
