@@ -311,3 +311,18 @@ def test_out_of_range_numbers_and_huge_values_give_short_lines(tmp_path, capsys)
     assert main(["sweep", str(spec), "--store", str(tmp_path / "s.sqlite")]) == 2
     err = capsys.readouterr().err
     assert "field 'value'" in err and len(err) < 1000
+
+
+def test_a_billion_laughs_spec_is_refused_at_once(tmp_path, capsys):
+    import time
+
+    levels = ["experiment: probe", "a0: &a0 [" + ", ".join(["lol"] * 10) + "]"]
+    levels += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    spec = tmp_path / "laughs.yaml"
+    spec.write_text("\n".join(levels) + "\n")
+    assert len(spec.read_bytes()) < 1100
+    start = time.perf_counter()
+    assert main(["sweep", str(spec), "--store", str(tmp_path / "s.sqlite")]) == 2
+    err = capsys.readouterr().err
+    assert time.perf_counter() - start < 2 and "aliases expand it to more than" in err and len(err) < 400
+    assert not (tmp_path / "s.sqlite").exists()
