@@ -32,7 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _use_data_dir(getattr(args, "data_dir", None))
         _use_imports(getattr(args, "imports", []))
-        return args.handler(args)
+        code = args.handler(args)
+        sys.stdout.flush()  # here, so a reader that has gone is caught below, not at exit
+        return code
     except ModlabError as err:
         print(f"modlab: error: {printable(str(err))}", file=sys.stderr)
         return 2
