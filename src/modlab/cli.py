@@ -261,6 +261,14 @@ def _axes(items: list[str]) -> dict[str, list[Any]]:
     return axes
 
 
+def _step_bar(args):
+    """The bar of the current run's training steps, where runs train in this process (workers'
+    runs show only in the bar of finished runs)."""
+    from modlab.progress import step_bar
+
+    return step_bar(not args.no_progress and args.backend == "local" and (args.workers or 1) == 1)
+
+
 def _checked_runtime(args):
     """Device and backend validated before any store is opened or created."""
     from modlab.train.device import resolve_device
@@ -293,7 +301,7 @@ def cmd_run(args) -> int:
         print(config.to_yaml(), end="")
         return 0
     backend = _checked_runtime(args)
-    with Store(args.store) as store:
+    with Store(args.store) as store, _step_bar(args):
         run_sweep(
             spec,
             store,
@@ -321,7 +329,7 @@ def cmd_sweep(args) -> int:
 
     spec = SweepSpec.load(args.spec).overridden(_overrides(args.set), _axes(args.axis))
     backend = _checked_runtime(args)
-    with Store(args.store) as store:
+    with Store(args.store) as store, _step_bar(args):
         report = run_sweep(
             spec,
             store,
@@ -344,16 +352,18 @@ def cmd_figure(args) -> int:
         return 0
     if not args.name:
         raise ConfigError("figure: name a figure (modlab figure --list shows them)")
-    paths = make_figure(
-        args.name,
-        args.preset,
-        args.out,
-        store_path=args.store,
-        device=args.device,
-        backend=_checked_runtime(args),
-        progress=not args.no_progress,
-        retry_failed=args.retry_failed,
-    )
+    backend = _checked_runtime(args)
+    with _step_bar(args):
+        paths = make_figure(
+            args.name,
+            args.preset,
+            args.out,
+            store_path=args.store,
+            device=args.device,
+            backend=backend,
+            progress=not args.no_progress,
+            retry_failed=args.retry_failed,
+        )
     for path in paths.values():
         print(path)
     return 0

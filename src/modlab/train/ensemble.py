@@ -32,6 +32,7 @@ from pydantic import Field, model_validator
 from torch import nn
 from torch.func import functional_call, grad_and_value, stack_module_state, vmap
 
+from modlab import progress
 from modlab.config import Config
 from modlab.train.minibatch import BatchSchedule, padded_weights
 from modlab.train.stacked_optim import StackedOptimizer
@@ -289,6 +290,7 @@ def _run(
 
     def evaluate(step: int) -> None:
         nonlocal best_params
+        progress.report(step, settings.steps)
         eval_steps.append(step)
         for name, data in padded.items():
             last = curves[name][-1] if curves[name] else None
