@@ -229,7 +229,7 @@ def test_parquet_without_pyarrow_is_one_clear_line(tmp_path, capsys):
 
 
 def test_results_piped_into_head_end_cleanly(tmp_path):
-    spec, store = _spec(tmp_path, value=list(range(40)), seed=[0, 1, 2]), str(tmp_path / "s.sqlite")
+    spec, store = _spec(tmp_path, value=list(range(300)), seed=[0, 1, 2]), str(tmp_path / "s.sqlite")  # > a pipe buffer
     assert main(["sweep", str(spec), "--store", store, "--no-progress"]) == 0
     results = f"{sys.executable} -m modlab.cli results --store {store} --long"
     shell = subprocess.run(["bash", "-c", f"set -o pipefail; {results} | head -1"], capture_output=True, text=True)

@@ -35,9 +35,12 @@ def step_bar(enabled: bool) -> Iterator[None]:
         return
     from tqdm import tqdm
 
-    bar = tqdm(total=0, desc="steps", unit="step", position=1, leave=False)
+    bars: list[tqdm] = []  # drawn at the first report, so nothing shows before training starts
 
     def show(done: int, total: int) -> None:
+        if not bars:
+            bars.append(tqdm(total=total, desc="steps", unit="step", position=1, leave=False))
+        bar = bars[0]
         if bar.total != total or done < bar.n:
             bar.reset(total)
         bar.update(done - bar.n)
@@ -46,4 +49,5 @@ def step_bar(enabled: bool) -> Iterator[None]:
         with listening(show):
             yield
     finally:
-        bar.close()
+        for bar in bars:
+            bar.close()
