@@ -374,8 +374,10 @@ def cmd_results(args) -> int:
 
     from modlab.table import results_table
 
-    keys = _spec_keys(args.spec)
     agg = None if args.agg is None else [f.strip() for f in args.agg.split(",") if f.strip()]
+    if agg is not None and (args.provenance or args.failed):
+        raise ConfigError("--agg summarises runs; --provenance and --failed list them one by one: choose one")
+    keys = _spec_keys(args.spec)
     with _open_store(args.store) as store:
         if args.failed:
             failed = store.records(keys, status="failed")
