@@ -215,6 +215,8 @@ def test_results_are_one_row_per_run_by_default_and_aggregate_over_seeds(tmp_pat
     ]
     assert main(["results", str(spec), "--store", store, "--agg", "value", "--format", "csv"]) == 0
     assert capsys.readouterr().out.splitlines()[0].startswith("seed,count,score,score_se")
+    assert main(["results", str(spec), "--store", store, "--agg", "--provenance"]) == 2
+    assert "choose one" in capsys.readouterr().err
 
 
 def test_parquet_without_pyarrow_is_one_clear_line(tmp_path, capsys):
