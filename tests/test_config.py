@@ -17,7 +17,10 @@ def test_yaml_and_json_round_trip():
         ({"n": 0}, "field 'n' = 0"),
         ({"n": "many"}, "field 'n' = 'many'"),
         ({"bogus": 1}, "unknown field 'bogus' (allowed: architecture"),
-        ({"spectrum": {"omeg": 2}}, "unknown field 'spectrum.omeg' (allowed: alpha, family, omega, scale)"),
+        (
+            {"spectrum": {"omeg": 2}},
+            "unknown field 'spectrum.omeg' (did you mean 'omega'? allowed: alpha, family, omega",
+        ),
         ({"spectrum": {"omega": 0.5}}, "spectrum.omega = 0.5: must be > 1"),
         ({"m": 2, "module_dim": 3}, "module_dim = 3 exceeds the task dimension m = 2"),
         ({"architecture": "mlp"}, "field 'architecture' = 'mlp'"),

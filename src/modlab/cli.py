@@ -1,7 +1,12 @@
-"""The ``modlab`` command: run, sweep, figure, results. The only place that parses arguments and
-prints. Every user-facing problem is one line on stderr and exit status 2; nothing stored is lost.
-``run``, ``sweep`` and ``figure`` end with one stderr line ``N runs: S reused, C computed, F failed``;
-``results`` opens the store read-only. Ctrl-C exits 130 and SIGTERM 143, each with one line."""
+"""The ``modlab`` command: run, sweep, figure, results, plot, config. The only place that parses
+arguments and prints. Every user-facing problem is one line on stderr and exit status 2; nothing
+stored is lost. ``run``, ``sweep`` and ``figure`` end with one stderr line
+``N runs: S reused, C computed, F failed``; read commands open the store read-only. Ctrl-C exits 130
+and SIGTERM 143, each with one line.
+
+Every command that stores or reads runs uses one default store, ``results/modlab.sqlite`` (relative
+to the working folder), so ``modlab results`` after ``modlab figure`` or ``modlab sweep`` shows
+their runs; ``--store`` picks another."""
 
 from __future__ import annotations
 
@@ -11,13 +16,14 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
-import yaml
-
-from modlab.errors import ConfigError, ModlabError
+import modlab
+from modlab.errors import ConfigError, ModlabError, clip, echo
 
 DEFAULT_STORE = "results/modlab.sqlite"
+FORMATS = ("table", "csv", "json", "parquet")
+MESSAGE_LIMIT = 2000  # characters of one error line, whatever it echoes
 
 
 class Terminated(BaseException):
@@ -37,10 +43,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         _use_data_dir(getattr(args, "data_dir", None))
-        return args.handler(args)
+        _use_imports(getattr(args, "imports", []))
+        code = args.handler(args)
+        sys.stdout.flush()  # here, so a reader that has gone is caught below, not at exit
+        return code
     except ModlabError as err:
         print(f"modlab: error: {printable(str(err))}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141
     except OSError as err:
         where = f"{err.filename}: " if err.filename else ""
         print(f"modlab: error: {printable(where + (err.strerror or str(err)))}", file=sys.stderr)
@@ -56,22 +68,30 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def printable(message: str) -> str:
-    """One terminal line: newlines and other control characters (say, in a bad field name) escaped."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+    """One terminal line of bounded length: newlines and other control characters (say, in a bad
+    field name) escaped."""
+    return clip("".join(c if c.isprintable() else repr(c)[1:-1] for c in message[: MESSAGE_LIMIT * 2]), MESSAGE_LIMIT)
+
+
+def _silence_stdout() -> None:
+    """The reader of our output has gone (``modlab results | head``): point stdout at /dev/null so
+    Python's final flush raises nothing either."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="modlab", description="Theory and experiments of modular neural networks.")
+    parser.add_argument("--version", action="version", version=f"modlab {modlab.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run one experiment config and print its metrics")
-    run.add_argument("experiment", nargs="?", help="experiment name (see --list)")
+    run = sub.add_parser("run", help="run one experiment config and print a summary of its metrics")
+    run.add_argument("experiment", nargs="?", help="experiment name (see --list), or module.path:ATTRIBUTE")
     run.add_argument("--list", action="store_true", help="list the experiments")
     run.add_argument("--config", help="YAML/JSON file of config fields")
-    run.add_argument(
-        "--set", action="append", default=[], metavar="FIELD=VALUE", help="set a field (YAML value; dotted for nested)"
-    )
+    _set_option(run)
     run.add_argument("--show-config", action="store_true", help="print the full config and exit")
+    run.add_argument("--json", action="store_true", help="print the run's key and every metric as JSON")
     run.add_argument("--retry-failed", action="store_true", help="rerun the run if it is stored as failed")
     _recompute_options(run)
     _common(run)
@@ -79,8 +99,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     sweep = sub.add_parser("sweep", help="run a grid of configs into the store (resumable)")
     sweep.add_argument("spec", help="sweep spec file (YAML/JSON)")
+    _set_option(sweep, "override a field of the spec's base")
+    sweep.add_argument(
+        "--axis",
+        action="append",
+        default=[],
+        metavar="FIELD=V1,V2,...",
+        help="add a grid axis, or replace the spec's axis of that field (values: YAML, comma-separated)",
+    )
     sweep.add_argument("--retry-failed", action="store_true", help="rerun runs recorded as failed")
-    sweep.add_argument("--on-error", choices=("continue", "stop"), default="continue")
+    sweep.add_argument(
+        "--on-error",
+        choices=("continue", "stop"),
+        default="continue",
+        help="when a run fails: record it and go on with the others (continue, the default), or record it "
+        "and stop the sweep (stop); either way `modlab results --failed` lists the failures",
+    )
     _recompute_options(sweep, dry_run=True)
     _common(sweep)
     sweep.set_defaults(handler=cmd_sweep)
@@ -90,17 +124,27 @@ def build_parser() -> argparse.ArgumentParser:
     fig.add_argument("--list", action="store_true", help="list the figures")
     fig.add_argument("--preset", default="quick", help="quick | full | paper")
     fig.add_argument("--out", default="results/figures", help="output folder")
-    fig.add_argument("--store", default=None, help="results store (default OUT/modlab.sqlite)")
+    _store_option(fig)
     fig.add_argument("--device", default="auto", help="auto | cpu | cuda")
     fig.add_argument("--retry-failed", action="store_true", help="rerun runs recorded as failed")
     _recompute_options(fig, dry_run=True)
     _backend_options(fig)
     fig.set_defaults(handler=cmd_figure)
 
-    res = sub.add_parser("results", help="print the tidy results table of a sweep spec")
+    res = sub.add_parser("results", help="print the results table of a sweep spec (one row per run)")
     res.add_argument("spec", nargs="?", help="sweep spec file (YAML/JSON); omitted: every run in the store")
-    res.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    res.add_argument("--store", default=DEFAULT_STORE)
+    res.add_argument("--format", choices=FORMATS, default="table", help="parquet needs pyarrow; it goes to stdout")
+    res.add_argument(
+        "--agg",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="FIELD,...",
+        help="mean, standard error and count over these fields (default: those whose name ends in 'seed')",
+    )
+    res.add_argument("--long", action="store_true", help="the long form: one row per run × metric × x")
+    _store_option(res)
+    _import_option(res)
     res.add_argument("--failed", action="store_true", help="list the failed runs with their errors instead")
     res.add_argument(
         "--provenance",
@@ -109,6 +153,24 @@ def build_parser() -> argparse.ArgumentParser:
         "engine, threads, host, data files' SHA-256, start, finish, duration",
     )
     res.set_defaults(handler=cmd_results)
+
+    plot = sub.add_parser("plot", help="plot a metric of a sweep: mean ± s.e. over seeds (FILE and FILE.json)")
+    plot.add_argument("spec", help="sweep spec file (YAML/JSON) whose stored runs are plotted")
+    plot.add_argument("--x", required=True, help="config field on the x axis, or a curve metric's own x (e.g. step)")
+    plot.add_argument("--y", required=True, help="metric on the y axis (a curve's final value against a field)")
+    plot.add_argument("--hue", help="config field: one line per value")
+    plot.add_argument("--col", help="config field: one panel per value")
+    plot.add_argument("--logx", action="store_true", help="logarithmic x axis")
+    plot.add_argument("--logy", action="store_true", help="logarithmic y axis")
+    plot.add_argument("--out", required=True, help="image file to write (.png, .pdf or .svg)")
+    _store_option(plot)
+    _import_option(plot)
+    plot.set_defaults(handler=cmd_plot)
+
+    config = sub.add_parser("config", help="list every config field of an experiment with its default and range")
+    config.add_argument("experiment", nargs="?", help="experiment name; omitted: list the experiments")
+    _import_option(config)
+    config.set_defaults(handler=cmd_config)
     return parser
 
 
@@ -127,9 +189,31 @@ def _recompute_options(parser: argparse.ArgumentParser, dry_run: bool = False) -
         )
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def _set_option(parser: argparse.ArgumentParser, what: str = "set a field") -> None:
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="FIELD=VALUE", help=f"{what} (YAML value; dotted for nested)"
+    )
+
+
+def _store_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", default=DEFAULT_STORE, help=f"results store (default {DEFAULT_STORE})")
+
+
+def _import_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import a module (name, or a .py file) that registers experiments of your own; every worker does too",
+    )
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    _store_option(parser)
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    _import_option(parser)
     _backend_options(parser)
 
 
@@ -167,6 +251,21 @@ def _use_data_dir(data_dir: str | None) -> None:
     os.environ[DATA_ENV] = str(Path(data_dir).expanduser().resolve())
 
 
+def _use_imports(modules: list[str]) -> None:
+    """``--import`` modules are imported here and, through ``MODLAB_IMPORT``, in every worker
+    process (files by absolute path). The working folder is importable, as under ``python -m``."""
+    from modlab.experiments.registry import IMPORT_ENV, import_modules
+
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    if not modules:
+        return
+    entries = [str(Path(m).resolve()) if m.endswith(".py") else m for m in modules]
+    previous = os.environ.get(IMPORT_ENV, "")
+    os.environ[IMPORT_ENV] = os.pathsep.join(filter(None, [previous, *entries]))
+    import_modules(os.pathsep.join(entries))
+
+
 def _backend(args):
     from modlab.sweep import make_backend
 
@@ -175,11 +274,43 @@ def _backend(args):
     return make_backend(args.backend, args.workers, args.ray_address)
 
 
-def _yaml_value(item: str, text: str):
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        raise ConfigError(f"--set {item!r}: the value {text!r} is not valid YAML") from None
+def _assignments(option: str, items: list[str]) -> list[tuple[str, str]]:
+    """``FIELD=TEXT`` items → (field, text) pairs, or a one-line error for a malformed one."""
+    pairs = []
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name:
+            raise ConfigError(f"{option} {echo(item)}: expected FIELD=VALUE")
+        pairs.append((name, text))
+    return pairs
+
+
+def _overrides(items: list[str]) -> dict[str, Any]:
+    """``--set`` items → field name → value (read as YAML 1.2)."""
+    from modlab.yaml12 import load
+
+    return {name: load(text, f"--set {echo(name)}") for name, text in _assignments("--set", items)}
+
+
+def _axes(items: list[str]) -> dict[str, list[Any]]:
+    """``--axis FIELD=V1,V2`` items → field name → values (each read as YAML 1.2; brackets nest)."""
+    from modlab.yaml12 import load
+
+    axes = {}
+    for name, text in _assignments("--axis", items):
+        values = load(f"[{text}]", f"--axis {echo(name)}")
+        if not values:
+            raise ConfigError(f"--axis {echo(name)}: give at least one value (FIELD=V1,V2,...)")
+        axes[name] = values
+    return axes
+
+
+def _step_bar(args):
+    """The bar of the current run's training steps, where runs train in this process (workers'
+    runs show only in the bar of finished runs)."""
+    from modlab.progress import step_bar
+
+    return step_bar(not args.no_progress and args.backend == "local" and (args.workers or 1) == 1)
 
 
 def _checked_runtime(args):
@@ -194,9 +325,12 @@ def _checked_runtime(args):
 
 
 def _open_store(path: str, *, writing: bool):
-    """The store at ``path``: created if missing when ``writing``, else opened read-only."""
+    """The store at ``path``: created if missing when ``writing``, else opened read-only (and a
+    missing store is an error)."""
     from modlab.store import Store
 
+    if not writing and not Path(path).exists():
+        raise ConfigError(f"store {path} does not exist (run a sweep or figure first, or name one with --store)")
     return Store(path, create=True) if writing else Store(path, readonly=True)
 
 
@@ -220,6 +354,7 @@ def cmd_run(args) -> int:
     from modlab.experiments import EXPERIMENTS
     from modlab.plots import jsonable
     from modlab.store import encode_metrics
+    from modlab.table import metric_summary
 
     if args.list:
         for name, exp in sorted(EXPERIMENTS.items()):
@@ -228,18 +363,15 @@ def cmd_run(args) -> int:
     if not args.experiment:
         raise ConfigError("run: name an experiment (modlab run --list shows them)")
     fields = read_mapping_file(args.config, "config") if args.config else {}
-    for item in args.set:
-        name, sep, text = item.partition("=")
-        if not sep or not name:
-            raise ConfigError(f"--set {item!r}: expected FIELD=VALUE")
-        set_dotted(fields, name, _yaml_value(item, text))
+    for name, value in _overrides(args.set).items():
+        set_dotted(fields, name, value)
     spec = SweepSpec(experiment=args.experiment, name=args.experiment, base=fields)
     config = spec.configs()[0]
     if args.show_config:
         print(config.to_yaml(), end="")
         return 0
     backend = _checked_runtime(args)
-    with _open_store(args.store, writing=True) as store:
+    with _open_store(args.store, writing=True) as store, _step_bar(args):
         report = run_sweep(
             spec,
             store,
@@ -255,18 +387,23 @@ def cmd_run(args) -> int:
     if record.status == "failed":
         print(f"modlab: run {record.key} failed: {record.error}", file=sys.stderr)
         return 1
-    print(json.dumps(jsonable({"key": record.key, "metrics": encode_metrics(record.metrics)}), indent=1))
+    if args.json:
+        print(json.dumps(jsonable({"key": record.key, "metrics": encode_metrics(record.metrics)}), indent=1))
+    else:
+        print(
+            f"run {record.key} ({record.experiment}): {record.seconds:.2f} s", *metric_summary(record.metrics), sep="\n"
+        )
     return 0
 
 
 def cmd_sweep(args) -> int:
     from modlab.sweep import SweepSpec, run_sweep
 
-    spec = SweepSpec.load(args.spec)
+    spec = SweepSpec.load(args.spec).overridden(_overrides(args.set), _axes(args.axis))
     if args.dry_run:
         return _dry_run(args, spec)
     backend = _checked_runtime(args)
-    with _open_store(args.store, writing=True) as store:
+    with _open_store(args.store, writing=True) as store, _step_bar(args):
         report = run_sweep(
             spec,
             store,
@@ -296,20 +433,22 @@ def cmd_figure(args) -> int:
     if not args.dry_run and out.is_dir() and not os.access(out, os.W_OK):
         raise ConfigError(f"--out {out}: folder is not writable")
     ledger: list = []
-    paths = make_figure(
-        args.name,
-        args.preset,
-        args.out,
-        store_path=args.store,
-        device=args.device,
-        backend=_checked_runtime(args),
-        progress=not args.no_progress,
-        retry_failed=args.retry_failed,
-        rerun=args.rerun,
-        reuse_stale=args.reuse_stale,
-        dry_run=args.dry_run,
-        ledger=ledger,
-    )
+    backend = _checked_runtime(args)
+    with _step_bar(args):
+        paths = make_figure(
+            args.name,
+            args.preset,
+            args.out,
+            store_path=args.store,
+            device=args.device,
+            backend=backend,
+            progress=not args.no_progress,
+            retry_failed=args.retry_failed,
+            rerun=args.rerun,
+            reuse_stale=args.reuse_stale,
+            dry_run=args.dry_run,
+            ledger=ledger,
+        )
     summary = sum(ledger[1:], ledger[0]) if ledger else None
     if args.dry_run:
         print(summary if summary is not None else "0 runs: 0 stored, 0 to run")
@@ -323,11 +462,12 @@ def cmd_figure(args) -> int:
 def cmd_results(args) -> int:
     import pandas as pd
 
-    from modlab.sweep import SweepSpec
+    from modlab.table import results_table
 
-    keys = SweepSpec.load(args.spec).keys() if args.spec else None
-    if not Path(args.store).exists():
-        raise ConfigError(f"store {args.store} does not exist (run a sweep or figure first)")
+    agg = None if args.agg is None else [f.strip() for f in args.agg.split(",") if f.strip()]
+    if agg is not None and (args.provenance or args.failed):
+        raise ConfigError("--agg summarises runs; --provenance and --failed list them one by one: choose one")
+    keys = _spec_keys(args.spec)
     with _open_store(args.store, writing=False) as store:
         if args.failed:
             failed = store.records(keys, status="failed")
@@ -336,11 +476,41 @@ def cmd_results(args) -> int:
                 columns=["key", "experiment", "error"],
             )
         else:
-            table = store.table(keys)
-        if args.provenance and len(table):
+            table = results_table(store.records(keys, status="done"), long=args.long, agg=agg)
+        if args.provenance and "key" in table:
             table = table.merge(store.provenance_table(keys), on="key", how="left")
     _print_table(table, args.format)
     return 0
+
+
+def cmd_plot(args) -> int:
+    from modlab.table_plot import plot_table, save_plot
+
+    keys = _spec_keys(args.spec)
+    with _open_store(args.store, writing=False) as store:
+        records = store.records(keys, status="done")
+    fig, data = plot_table(records, args.x, args.y, args.hue, args.col, logx=args.logx, logy=args.logy)
+    for path in save_plot(fig, {"spec": args.spec, "runs": len(records), **data}, args.out):
+        print(path)
+    return 0
+
+
+def cmd_config(args) -> int:
+    from modlab import reference
+    from modlab.experiments import EXPERIMENTS
+
+    if not args.experiment:
+        for name, exp in sorted(EXPERIMENTS.items()):
+            print(f"{name:24s} {exp.description}")
+        return 0
+    print(reference.text(args.experiment))
+    return 0
+
+
+def _spec_keys(spec_path: str | None) -> list[str] | None:
+    from modlab.sweep import SweepSpec
+
+    return SweepSpec.load(spec_path).keys() if spec_path else None
 
 
 def _print_table(table, fmt: str) -> None:
@@ -348,8 +518,22 @@ def _print_table(table, fmt: str) -> None:
         print(table.to_csv(index=False), end="")
     elif fmt == "json":
         print(table.to_json(orient="records"))
+    elif fmt == "parquet":
+        _write_parquet(table)
     else:
         print(table.to_string(index=False) if len(table) else "(no runs)")
+
+
+def _write_parquet(table) -> None:
+    """Parquet bytes on stdout (redirect them to a file); needs pyarrow."""
+    import importlib.util
+
+    if importlib.util.find_spec("pyarrow") is None:
+        raise ConfigError("--format parquet needs pyarrow (pip install pyarrow); csv and json need nothing")
+    if sys.stdout.isatty():
+        raise ConfigError("--format parquet writes binary: redirect it to a file (modlab results ... > runs.parquet)")
+    sys.stdout.flush()
+    table.to_parquet(sys.stdout.buffer, index=False)
 
 
 if __name__ == "__main__":

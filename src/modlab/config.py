@@ -8,16 +8,17 @@ allowed, as a :class:`~modlab.errors.ConfigError`.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import hashlib
 import json
 import math
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from modlab.errors import ConfigError
+from modlab import yaml12
+from modlab.errors import ECHO_LIMIT, ConfigError, clip, echo
 
 C = TypeVar("C", bound="Config")
 MAX_SEED = 2**63 - 1  # torch.Generator.manual_seed takes a signed 64-bit seed
@@ -48,7 +49,7 @@ class Config(BaseModel):
         return json.dumps(self.to_dict(), sort_keys=True)
 
     def to_yaml(self) -> str:
-        return yaml.safe_dump(self.to_dict(), sort_keys=True)
+        return yaml12.dump(self.to_dict())
 
     @classmethod
     def from_json(cls: type[C], text: str) -> C:
@@ -56,7 +57,7 @@ class Config(BaseModel):
 
     @classmethod
     def from_yaml(cls: type[C], text: str) -> C:
-        return cls.parse(yaml.safe_load(text))
+        return cls.parse(yaml12.load(text, cls.__name__))
 
     def replace(self: C, **changes: Any) -> C:
         """A validated copy with some fields changed."""
@@ -64,19 +65,26 @@ class Config(BaseModel):
 
 
 def describe_validation_error(err: ValidationError, cls: type[BaseModel], where: str) -> str:
-    """One line: every failing field with its value and what is allowed."""
+    """One line: every failing field with its value (cut to a few hundred characters) and what is
+    allowed; an unknown field with the closest allowed name."""
     parts = []
     for item in err.errors(include_url=False):
-        field = ".".join(str(x) for x in item["loc"]) or "(config)"
-        value = item.get("input")
+        field = "'" + clip(".".join(str(x) for x in item["loc"]) or "(config)") + "'"
         if item["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
-            allowed = ", ".join(_fields_at(cls, item["loc"][:-1]))
-            parts.append(f"unknown field '{field}' (allowed: {allowed})")
+            allowed = _fields_at(cls, item["loc"][:-1])
+            hint = did_you_mean(str(item["loc"][-1]), allowed)
+            parts.append(f"unknown field {field} ({hint}allowed: {', '.join(allowed)})")
         elif item["type"] == "value_error":
-            parts.append(f"{item['msg'].removeprefix('Value error, ')}")
+            parts.append(clip(item["msg"].removeprefix("Value error, "), 2 * ECHO_LIMIT))
         else:
-            parts.append(f"field '{field}' = {value!r}: {item['msg']}")
+            parts.append(f"field {field} = {echo(item.get('input'))}: {item['msg']}")
     return f"{where}: " + "; ".join(parts)
+
+
+def did_you_mean(name: str, choices: list[str]) -> str:
+    """``"did you mean 'train'? "`` for the choice closest to a mistyped ``name``, else ``""``."""
+    close = difflib.get_close_matches(name[:100], choices, n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}? " if close else ""
 
 
 def _fields_at(cls: type[BaseModel], loc: tuple) -> list[str]:
@@ -111,8 +119,9 @@ def config_key(experiment: str, config: Config) -> str:
 
 
 def read_mapping_file(path: str | Path, what: str) -> dict[str, Any]:
-    """Read a YAML or JSON file holding one mapping, with a one-line error if it cannot. A ``.json``
-    file is read as JSON (YAML refuses some characters that JSON strings may hold)."""
+    """Read a YAML 1.2 or JSON file holding one mapping (:mod:`modlab.yaml12`), with a one-line error
+    if it cannot. A ``.json`` file is read as JSON (YAML refuses some characters that JSON strings
+    may hold)."""
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"{what} file not found: {path}")
@@ -120,10 +129,10 @@ def read_mapping_file(path: str | Path, what: str) -> dict[str, Any]:
         raise ConfigError(f"{what} file {path} is a folder, not a file")
     try:
         text = path.read_text()
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as err:
-        first_line = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise ConfigError(f"{what} file {path} is not valid YAML/JSON: {first_line}") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{what} file {path} is not UTF-8 text: {err.reason}") from None
+    where = f"{what} file {path}"
+    data = yaml12.load_json(text, where) if path.suffix.lower() == ".json" else yaml12.load(text, where)
     if not isinstance(data, dict):
         raise ConfigError(f"{what} file {path} must hold a mapping, got {type(data).__name__}")
     return data
@@ -137,7 +146,7 @@ def check_finite(fields: dict[str, Any], where: str, prefix: str = "") -> None:
             continue
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, float) and not math.isfinite(item):
-                raise ConfigError(f"{where}: field '{prefix}{name}' = {value!r}: must be a finite number")
+                raise ConfigError(f"{where}: field {echo(prefix + name)} = {echo(value)}: must be a finite number")
 
 
 def deep_copy(data: dict[str, Any]) -> dict[str, Any]:
@@ -183,11 +192,11 @@ def _overlay(default: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
 
 def set_dotted(target: dict[str, Any], dotted: str, value: Any) -> None:
     if not all(dotted.split(".")):
-        raise ConfigError(f"field name {dotted!r}: expected names joined by dots, like 'train.lr'")
+        raise ConfigError(f"field name {echo(dotted)}: expected names joined by dots, like 'train.lr'")
     *parents, leaf = dotted.split(".")
     for name in parents:
         child = target.setdefault(name, {})
         if not isinstance(child, dict):
-            raise ConfigError(f"sweep spec: axis '{dotted}' goes inside '{name}', which is not a mapping")
+            raise ConfigError(f"field {echo(dotted)} goes inside {echo(name)}, which is not a mapping")
         target = child
     target[leaf] = value

@@ -15,3 +15,17 @@ class StoreError(ModlabError):
 
 class StoreWriteError(StoreError):
     """A write to the store failed (disk full, file-size limit, locked past the busy timeout)."""
+
+
+ECHO_LIMIT = 200  # characters of a value an error message repeats
+
+
+def echo(value: object, limit: int = ECHO_LIMIT) -> str:
+    """``repr(value)`` for an error message, cut to ``limit`` characters (``…`` marks the cut), so a
+    huge bad value never makes a huge error line."""
+    return clip(repr(value), limit)
+
+
+def clip(text: str, limit: int = ECHO_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, ``…`` marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

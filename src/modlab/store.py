@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import math
 import os
 import platform
 import sqlite3
@@ -41,6 +40,7 @@ import pandas as pd
 
 from modlab import metrics as metric_codec
 from modlab.errors import StoreError, StoreWriteError
+from modlab.table import flatten, tidy_table  # noqa: F401  (flatten: kept importable from here)
 
 SCHEMA_VERSION = "2"
 READABLE_SCHEMAS = ("1", "2")
@@ -506,33 +506,3 @@ def _store_problem(db: sqlite3.Connection) -> tuple[str | None, str]:
 
 def _columns(db: sqlite3.Connection, table: str) -> set[str]:
     return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-
-
-def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested config → dotted columns (``spectrum.omega``)."""
-    flat: dict[str, Any] = {}
-    for name, value in config.items():
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{prefix}{name}."))
-        else:
-            flat[f"{prefix}{name}"] = value
-    return flat
-
-
-def tidy_table(records: Iterable[RunRecord]) -> pd.DataFrame:
-    """Records → one row per run × metric; curves get one row per point (``step`` its index, ``x``
-    its x-value), arrays one per element (``step`` the row-major index); scalars have NaN for both."""
-    rows = []
-    for rec in records:
-        base = {"key": rec.key, "experiment": rec.experiment, **flatten(rec.config)}
-        for metric, value in rec.metrics.items():
-            if isinstance(value, metric_codec.Curve):
-                points = zip(value.x, value.y)
-                rows += [{**base, "metric": metric, "step": i, "x": x, "value": y} for i, (x, y) in enumerate(points)]
-            elif isinstance(value, metric_codec.Array):
-                rows += [
-                    {**base, "metric": metric, "step": i, "x": math.nan, "value": v} for i, v in enumerate(value.values)
-                ]
-            else:
-                rows.append({**base, "metric": metric, "step": math.nan, "x": math.nan, "value": value})
-    return pd.DataFrame(rows)

@@ -58,8 +58,10 @@ class CompositionalCifarConfig(Config):
     """One seed of one method on Compositional CIFAR-10 (``cifar10`` reads files from
     ``MODLAB_DATA``) or its offline digits variant (the default)."""
 
-    source: Literal["digits", "cifar10"] = "digits"
-    method: Literal["monolithic", "modular", "kernel_rule", "kernel_rule_per_module"] = "modular"
+    source: Literal["digits", "cifar10"] = Field("digits", description="images: offline digits, or CIFAR-10 files")
+    method: Literal["monolithic", "modular", "kernel_rule", "kernel_rule_per_module"] = Field(
+        "modular", description="network, and how its projections start (see the module docstring)"
+    )
     n_slots: int = Field(4, ge=1, le=8, description="k: images per composite")
     n_train: int = Field(10000, ge=2, description="training composites (seen combinations)")
     n_test: int = Field(2000, ge=1, description="test composites per set (seen, unseen, noisy)")
@@ -69,12 +71,12 @@ class CompositionalCifarConfig(Config):
     module_hidden: tuple[int, ...] = Field((128,), description="each module's MLP hidden widths")
     n_modules: int | None = Field(None, ge=1, description="K̂ (default: one per slot)")
     module_dim: int = Field(32, ge=1, description="b̂: each module's projection dimension")
-    optimizer: Literal["sgd", "adam"] = "adam"
-    lr: float = Field(1e-3, gt=0)
-    batch_size: int = Field(64, ge=1)
+    optimizer: Literal["sgd", "adam"] = Field("adam", description="optimiser of the network weights")
+    lr: float = Field(1e-3, gt=0, description="learning rate")
+    batch_size: int = Field(64, ge=1, description="composites per mini-batch")
     epochs: int = Field(1, ge=1, description="passes over the training composites (paper: 1)")
     kernel_rule: KernelRuleConfig = KernelRuleConfig(kernel="module", steps=100, batch_size=256, joint_restarts=4)
-    seed: int = Field(0, ge=0, le=MAX_SEED)
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="draws the run's composites and its network")
 
     @model_validator(mode="before")
     @classmethod

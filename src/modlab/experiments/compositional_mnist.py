@@ -40,22 +40,24 @@ class CMNISTConfig(Config):
     """Training defaults are the paper's (SGD lr 2e-3, batch 16, 300 epochs, r = 10, 32 channels);
     the source defaults to the offline digits (``mnist`` reads files from ``MODLAB_DATA``)."""
 
-    source: Literal["digits", "mnist"] = "digits"
-    architecture: Literal["dense", "split"] = "dense"
+    source: Literal["digits", "mnist"] = Field("digits", description="images: offline digits, or MNIST files")
+    architecture: Literal["dense", "split"] = Field(
+        "dense", description="one network, or two modules of half the channels"
+    )
     channels: int = Field(32, ge=2, description="dense channels; each split module gets half")
     n_slots: int = Field(3, ge=1, le=4, description="digits per composite (non-systematic outputs: 10^k)")
     scale: float = Field(10.0, gt=0, description="r: scale of the non-systematic one-hot")
-    optimizer: Literal["sgd", "adam"] = "sgd"
-    lr: float = Field(2e-3, gt=0)
-    batch_size: int = Field(16, ge=1)
-    epochs: int = Field(300, ge=1)
-    init_std: float = Field(0.01, gt=0)
+    optimizer: Literal["sgd", "adam"] = Field("sgd", description="optimiser of the network weights")
+    lr: float = Field(2e-3, gt=0, description="learning rate")
+    batch_size: int = Field(16, ge=1, description="composites per mini-batch")
+    epochs: int = Field(300, ge=1, description="passes over the training composites")
+    init_std: float = Field(0.01, gt=0, description="standard deviation of the initial weights")
     max_train_images: int | None = Field(
         None, ge=1, description="use the first images of the training split (all: None)"
     )
     max_test_images: int | None = Field(9999, ge=1, description="paper: test images [0:9999]")
-    eval_points: int = Field(1028, ge=1)
-    seed: int = Field(0, ge=0, le=MAX_SEED)
+    eval_points: int = Field(1028, ge=1, description="train and test composites the errors are measured on")
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="draws the network and the mini-batch order")
 
     @model_validator(mode="after")
     def _check(self) -> "CMNISTConfig":

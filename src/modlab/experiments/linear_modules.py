@@ -80,7 +80,7 @@ class LinearModulesConfig(Config):
     """One setting of paper B's linear experiments. Defaults: the dense network of spec §3."""
 
     task: DatasetSpaceConfig = DatasetSpaceConfig()
-    architecture: Architecture = "dense"
+    architecture: Architecture = Field("dense", description="how the hidden units are split into modules")
     depth: int = Field(2, ge=1, le=8, description="weight layers per module (1 = shallow)")
     hidden: int = Field(50, ge=1, description="hidden width of every module")
     init: Literal["random", "aligned"] = Field("random", description="i.i.d. Gaussian, or decoupled and balanced")
@@ -91,7 +91,7 @@ class LinearModulesConfig(Config):
         description="P in τ = 1/(P·lr): every point of the data set ('all', as the paper's code does for a "
         "held-out split) or the training points only ('train'); the moments always average the training points",
     )
-    epochs: int = Field(300, ge=1, le=200_000)
+    epochs: int = Field(300, ge=1, le=200_000, description="full-batch training epochs")
     gamma: float = Field(0.0, description="appendix rules: W2 term γ(YYᵀ − ŶŶᵀ)W2")
     nu: float = Field(0.0, description="appendix rules: W1 term, Oja (ν > 0) or anti-Hebbian (ν < 0)")
     local_scaling: Scaling = Field(
@@ -100,7 +100,7 @@ class LinearModulesConfig(Config):
         "without 1/τ) or 'means_times_rate' (moments averaged over points, both terms × 1/τ)",
     )
     record_every: int = Field(1, ge=1, description="record the curves every this many epochs")
-    seed: int = Field(0, ge=0, le=MAX_SEED)
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="draws the random initial weights")
 
     @model_validator(mode="after")
     def _check(self) -> LinearModulesConfig:

@@ -27,7 +27,7 @@ BATCH_ENTRIES = 20_000_000  # seeds simulated together share this many design en
 class LinearRFConfig(Config):
     """One point of the linear random-features model. ``p`` is parameters per module when modular."""
 
-    architecture: Literal["monolithic", "modular"] = "monolithic"
+    architecture: Literal["monolithic", "modular"] = Field("monolithic", description="one model, or one per module")
     n: int = Field(100, ge=1, description="training samples")
     p: int = Field(50, ge=1, description="parameters (per module when modular)")
     m: int = Field(4, ge=1, description="task intrinsic dimension")
@@ -37,10 +37,12 @@ class LinearRFConfig(Config):
     module_dim: int = Field(1, ge=1, description="input dimension b of each module")
     n_outputs: int = Field(1, ge=1, description="outputs d per sample")
     noise: float = Field(0.0, ge=0, description="label noise standard deviation σ")
-    ridge: float = Field(0.0, ge=0)
-    parameterisation: Literal["white", "feature_cov"] = "white"
-    spectrum: Spectrum = Spectrum()
-    seed: int = Field(0, ge=0, le=MAX_SEED)
+    ridge: float = Field(0.0, ge=0, description="ridge penalty of the fit (0: min-norm least squares)")
+    parameterisation: Literal["white", "feature_cov"] = Field(
+        "white", description="the spectrum weights the target's coefficients (white) or the features' variances"
+    )
+    spectrum: Spectrum = Field(Spectrum(), description="the task's eigenvalue spectrum")
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="draws the problem: features, targets and noise")
 
     @model_validator(mode="after")
     def _check(self) -> "LinearRFConfig":

@@ -4,17 +4,29 @@ An experiment's ``run_batch(configs, device)`` returns one metrics dict per conf
 float, or list of floats for a curve). Configs that differ only in ``batch_axes`` (seeds, and for
 ensembles sizes or hyper-parameters) are handed over together so the experiment can train them as
 one batched computation. A batch axis may be a dotted name of a nested field (``task.seed``).
+
+An experiment outside modlab is found in any process (a local worker, a Ray task) in one of two
+ways: a spec names it by import path, ``module.path:ATTRIBUTE`` (an :class:`Experiment`), or the
+modules listed in the ``MODLAB_IMPORT`` environment variable (``os.pathsep``-separated module
+names or ``.py`` files; ``modlab --import`` sets it) are imported to register it by name.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import os
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Sequence
 
 import torch
 
-from modlab.config import Config
-from modlab.errors import ConfigError
+from modlab.config import Config, did_you_mean
+from modlab.errors import ConfigError, echo
+
+IMPORT_ENV = "MODLAB_IMPORT"
 
 Metrics = dict[str, float | list[float]]
 RunBatch = Callable[[Sequence[Config], torch.device], list[Metrics]]
@@ -36,6 +48,7 @@ EXPERIMENTS: dict[str, Experiment] = {}
 
 
 def register(experiment: Experiment) -> Experiment:
+    """Add ``experiment`` to the registry under its name (once per process) and return it."""
     if experiment.name in EXPERIMENTS:
         raise ValueError(f"experiment {experiment.name!r} registered twice")
     EXPERIMENTS[experiment.name] = experiment
@@ -43,8 +56,60 @@ def register(experiment: Experiment) -> Experiment:
 
 
 def get_experiment(name: str) -> Experiment:
-    """The experiment called ``name``, or a ConfigError listing the known ones."""
+    """The experiment called ``name`` (or at import path ``module:ATTRIBUTE``), or a ConfigError
+    listing the known ones."""
+    if ":" in name:
+        return _experiment_at(name)
     if name not in EXPERIMENTS:
-        known = ", ".join(sorted(EXPERIMENTS)) or "none"
-        raise ConfigError(f"unknown experiment {name!r} (known: {known})")
+        import_modules(os.environ.get(IMPORT_ENV, ""))
+    if name not in EXPERIMENTS:
+        known = sorted(EXPERIMENTS)
+        raise ConfigError(
+            f"unknown experiment {echo(name)} ({did_you_mean(name, known)}known: {', '.join(known) or 'none'}; "
+            "an experiment of your own: --import MODULE, or name it as module.path:ATTRIBUTE)"
+        )
     return EXPERIMENTS[name]
+
+
+def import_modules(entries: str) -> None:
+    """Import each ``os.pathsep``-separated module name or ``.py`` file (once per process)."""
+    for entry in filter(None, entries.split(os.pathsep)):
+        if entry.endswith(".py"):
+            _import_file(Path(entry))
+        else:
+            _import_module(entry)
+
+
+def _experiment_at(path: str) -> Experiment:
+    module_name, _, attribute = path.partition(":")
+    found = getattr(_import_module(module_name), attribute, None)
+    if not isinstance(found, Experiment):
+        raise ConfigError(f"experiment {echo(path)}: {echo(module_name)} has no Experiment called {echo(attribute)}")
+    return found
+
+
+def _import_module(name: str):
+    try:
+        return importlib.import_module(name)
+    except ImportError as err:
+        raise ConfigError(
+            f"cannot import {echo(name)}: {err} (is its folder the working folder or on PYTHONPATH?)"
+        ) from None
+
+
+def _import_file(path: Path) -> None:
+    """Import a ``.py`` file as the module named after it (its stem), unless already imported."""
+    if path.stem in sys.modules:
+        return
+    if not path.is_file():
+        raise ConfigError(f"--import {echo(str(path))}: no such file")
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    if spec is None or spec.loader is None:
+        raise ConfigError(f"--import {echo(str(path))}: not an importable Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[path.stem]
+        raise

@@ -69,11 +69,13 @@ class SineModelConfig(Config):
     None takes the kind's default. ``param_budget`` sets every hidden layer (depth kept) to the one
     width whose parameter count is closest to the budget. K̂, b̂ default to the task's K, b."""
 
-    kind: Literal["monolithic", "modular", "moe"] = "monolithic"
-    hidden: tuple[int, ...] | None = None
+    kind: Literal["monolithic", "modular", "moe"] = Field(
+        "monolithic", description="network: one MLP, modules, or mixture of experts"
+    )
+    hidden: tuple[int, ...] | None = Field(None, description="hidden widths (each module's); None: the kind's default")
     n_modules: int | None = Field(None, ge=1, description="K̂ (modular, moe)")
     module_dim: int | None = Field(None, ge=1, description="b̂ (modular)")
-    param_budget: int | None = Field(None, ge=1)
+    param_budget: int | None = Field(None, ge=1, description="set the hidden width to match this parameter count")
 
     @model_validator(mode="after")
     def _check(self) -> "SineModelConfig":

@@ -26,7 +26,7 @@ from modlab.config import (
     read_mapping_file,
     set_dotted,
 )
-from modlab.errors import ConfigError
+from modlab.errors import ConfigError, echo
 from modlab.experiments import get_experiment
 
 MAX_POINTS = 1_000_000
@@ -45,6 +45,19 @@ class SweepSpec(Config):
         """Read a spec file and validate every point of it (before any store is opened), or raise a
         one-line ConfigError."""
         spec = cls.parse(read_mapping_file(path, "sweep spec"), where=f"sweep spec {path}")
+        spec.configs()
+        return spec
+
+    def overridden(self, fields: dict[str, Any], axes: dict[str, list[Any]]) -> "SweepSpec":
+        """This spec with dotted ``fields`` set in its base and ``axes`` added (or replacing the axis of
+        the same field), every point validated; a field set in both is refused."""
+        both = sorted(set(fields) & {*self.axes, *axes})
+        if both:
+            raise ConfigError(f"--set {echo(both[0])}: it is an axis of the sweep; change its values with --axis")
+        base = deep_copy(self.base)
+        for name, value in fields.items():
+            set_dotted(base, name, value)
+        spec = self.replace(base=base, axes={**self.axes, **axes})
         spec.configs()
         return spec
 
@@ -90,5 +103,5 @@ def _describe_axes(point: dict[str, Any], axes: dict[str, Sequence[Any]]) -> str
         value: Any = point
         for name in dotted.split("."):
             value = value.get(name) if isinstance(value, dict) else None
-        parts.append(f"{dotted}={value!r}")
+        parts.append(f"{dotted}={echo(value, 60)}")
     return ", ".join(parts)

@@ -44,7 +44,9 @@ from modlab.seeding import named_generator
 class SineTaskConfig(Config):
     """Every knob of the modular sine-wave task. For the ``random`` layout ``input_dim`` is m."""
 
-    layout: Literal["random", "orthogonal"] = "random"
+    layout: Literal["random", "orthogonal"] = Field(
+        "random", description="projections: independent random, or mutually orthonormal"
+    )
     input_dim: int = Field(4, ge=1, description="input dimension D (= m in the random layout)")
     n_modules: int = Field(3, ge=1, description="true modules K")
     module_dim: int = Field(1, ge=1, description="dimension b each module reads")
@@ -52,7 +54,7 @@ class SineTaskConfig(Config):
     omega: float = Field(1.0, gt=0, description="frequency scale Ω: ω ~ N(0, Ω² I_b)")
     noise: float = Field(0.0, ge=0, description="label noise σ on the training targets")
     rho: float = Field(0.0, ge=0, lt=1, description="correlation ρ of the modules' inputs in train and ID test")
-    n_train: int = Field(1000, ge=1)
+    n_train: int = Field(1000, ge=1, description="training samples")
     n_test: int = Field(2000, ge=1, description="size of every test set (ID, OOD, scale shift)")
     ood_scale: float = Field(1.5, gt=0, description="s of the scale-shift OOD set x ~ N(0, s² I)")
     seed: int = Field(0, ge=0, le=MAX_SEED, description="draws the projections, the module functions and the data")

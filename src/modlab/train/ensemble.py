@@ -32,6 +32,7 @@ from pydantic import Field, model_validator
 from torch import nn
 from torch.func import functional_call, grad_and_value, stack_module_state, vmap
 
+from modlab import progress
 from modlab.config import Config
 from modlab.train.minibatch import BatchSchedule, padded_weights
 from modlab.train.stacked_optim import StackedOptimizer
@@ -44,10 +45,10 @@ Probe = Callable[[dict[str, torch.Tensor]], torch.Tensor]
 class TrainSettings(Config):
     """How every member is trained."""
 
-    optimizer: Literal["sgd", "adam"] = "adam"
-    lr: float = Field(1e-3, gt=0)
+    optimizer: Literal["sgd", "adam"] = Field("adam", description="optimiser of the network weights")
+    lr: float = Field(1e-3, gt=0, description="learning rate")
     momentum: float = Field(0.0, ge=0, lt=1, description="SGD momentum (ignored by Adam)")
-    steps: int = Field(1000, ge=1)
+    steps: int = Field(1000, ge=1, description="optimiser steps")
     batch_size: int = Field(256, ge=0, description="0 = full batch")
     val_fraction: float = Field(0.0, ge=0, lt=1, description="held-out share of each member's training set")
     patience: int = Field(0, ge=0, description="evaluations without validation improvement before stopping; 0 = never")
@@ -289,6 +290,7 @@ def _run(
 
     def evaluate(step: int) -> None:
         nonlocal best_params
+        progress.report(step, settings.steps)
         eval_steps.append(step)
         for name, data in padded.items():
             last = curves[name][-1] if curves[name] else None
