@@ -16,6 +16,16 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 
+METHOD_COLORS = {
+    "monolithic": "#1f77b4",
+    "modular": "#d62728",
+    "kernel_rule": "#2ca02c",
+    "kernel_rule_per_module": "#ff7f0e",
+    "moe": "#9467bd",
+    "modular_true": "#8c564b",
+}
+
+
 def new_figure(n_panels: int, width: float = 4.0, height: float = 3.4, ncols: int | None = None):
     """A row (or grid) of panels; returns (fig, flat list of axes)."""
     ncols = ncols or n_panels
