@@ -76,3 +76,11 @@ def test_full_preset_covers_the_papers_k_range_and_every_preset_validates():
     assert PRESETS["paper"].cifar10.run.epochs == 1 and PRESETS["paper"].cifar10.run.n_train == 50000
     with pytest.raises(ValueError, match="seeds"):
         CcifarScale(seeds=1, k_axis=(1, 2), n_axis=(10, 20), run=CompositionalCifarConfig())
+
+
+def test_no_experiment_shares_a_figures_name():
+    from modlab.experiments import EXPERIMENTS
+    from modlab.figures.registry import FIGURES
+
+    assert "compositional-cifar" in EXPERIMENTS and "compositional-mnist" in EXPERIMENTS
+    assert not set(EXPERIMENTS) & set(FIGURES), set(EXPERIMENTS) & set(FIGURES)
