@@ -21,8 +21,8 @@ Presets (digits; measured on the 2-core development machine shared with other jo
   kernel-rule search; ≈ 20 s.
 - ``full`` (the report): the paper's k = 1…8, n = 50…1000, 60 epochs, 6 seeds, the default search;
   only seeds are cut (the paper's scale is CIFAR-10, where ``full`` keeps the paper's one epoch on all
-  50,000 composites with 3 seeds; not measured here, no CIFAR-10 files offline). Budget: see
-  ``FULL_BUDGET``.
+  50,000 composites with 3 seeds; not measured here, no CIFAR-10 files offline). Measured on digits
+  (``FULL_BUDGET``): 204 runs, 5.3 min of CPU on one torch thread.
 - ``paper``: 5 seeds on digits with n up to 3000; on CIFAR-10 the paper's one epoch on 50,000
   composites (GPU).
 
@@ -64,7 +64,9 @@ LABELS = {
     "kernel_rule_per_module": "kernel rule (per-module, Alg. 1)",
 }
 THREE = ("monolithic", "modular", "kernel_rule")
-FULL_BUDGET = "digits: ≈ 4 min (2 cores shared, one torch thread)"
+MARKERS = {"monolithic": "o", "modular": "s", "kernel_rule": "^", "kernel_rule_per_module": "v"}
+WIDTHS = {"monolithic": 1.4, "modular": 2.6, "kernel_rule": 1.2, "kernel_rule_per_module": 1.2}  # ties stay visible
+FULL_BUDGET = "digits: 204 runs, 5.3 min of CPU on one torch thread (22 min wall on 2 cores shared at load ≈ 12)"
 
 
 class CcifarScale(Config):
@@ -282,7 +284,14 @@ def _line_panel(ax, table: pd.DataFrame, axis: str, xlabel: str, with_paper: boo
     for method in THREE:
         rows = stats[stats["method"] == method].sort_values(axis)
         ax.errorbar(
-            rows[axis], rows["mean"], yerr=rows["se"], color=METHOD_COLORS[method], marker="o", ms=4, capsize=2, lw=1.4
+            rows[axis],
+            rows["mean"],
+            yerr=rows["se"],
+            color=METHOD_COLORS[method],
+            marker=MARKERS[method],
+            ms=4,
+            capsize=2,
+            lw=WIDTHS[method],
         )
         out[method] = {axis: rows[axis], "mean": rows["mean"], "se": rows["se"]}
         if with_paper:
@@ -304,7 +313,7 @@ def _epoch_panel(ax, table: pd.DataFrame) -> dict[str, Any]:
     for method in METHODS:
         rows = stats[stats["method"] == method].sort_values("x")
         x, mean, se = rows["x"].to_numpy(), rows["mean"].to_numpy(), rows["se"].to_numpy()
-        ax.plot(x, mean, color=METHOD_COLORS[method], lw=1.4)
+        ax.plot(x, mean, color=METHOD_COLORS[method], lw=WIDTHS[method])
         ax.fill_between(x, mean - se, mean + se, color=METHOD_COLORS[method], alpha=0.2, lw=0)
         out[method] = {"epoch": x, "mean": mean, "se": se}
     ax.axvline(1, color="grey", ls="--", lw=0.8)
@@ -366,6 +375,8 @@ def _legend(ax) -> None:
     """The methods' legend, in its own panel (off the data)."""
     ax.axis("off")
     for method in METHODS:
-        ax.plot([], [], color=METHOD_COLORS[method], marker="o", ms=4, lw=1.4, label=LABELS[method])
+        ax.plot(
+            [], [], color=METHOD_COLORS[method], marker=MARKERS[method], ms=4, lw=WIDTHS[method], label=LABELS[method]
+        )
     ax.plot([], [], color="grey", ls=":", lw=0.9, label=f"chance ({CHANCE:g})")
     ax.legend(loc="center", fontsize=8, frameon=False, title="error bars, bands: s.e. over seeds", title_fontsize=8)
