@@ -1,4 +1,4 @@
-"""Compositional MNIST targets and composites (spec B §6)."""
+"""Compositional MNIST targets and composites."""
 
 import torch
 

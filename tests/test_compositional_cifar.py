@@ -1,4 +1,4 @@
-"""Experiment a-ccifar on the offline digits variant: paper A's claims with tiny presets, the
+"""Experiment compositional-cifar on the offline digits variant: paper A's claims with tiny presets, the
 kernel rule's scalar reduction, and bad configs."""
 
 import numpy as np
@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from modlab.errors import ConfigError
+from modlab.metrics import Array, Curve
 from modlab.experiments.compositional_cifar import (
     CompositionalCifarConfig,
     build_data,
@@ -18,7 +19,7 @@ from modlab.experiments.compositional_cifar import (
 )
 from modlab.rules.module_kernels import ntk_kernel_reference, ntk_kernels
 
-SEEDS = 2
+SEEDS = 6
 TINY = dict(
     source="digits",
     n_train=100,
@@ -29,32 +30,58 @@ TINY = dict(
     module_hidden=(64,),
     kernel_rule=dict(kernel="module", steps=50, batch_size=256, joint_restarts=2),
 )
+PAPER_GAP_K8 = 0.482 - 0.433  # the paper's kernel rule − modular at k = 8, read off its figure
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
-def unseen():
-    """Mean unseen-combination accuracy over seeds, per (method, k)."""
+def unseen() -> dict[tuple[str, int], np.ndarray]:
+    """Unseen-combination accuracy per seed, per (method, k). The methods of one seed see the same
+    composites, so differences between methods are paired by seed."""
     torch.set_num_threads(1)
     out = {}
-    for k in (2, 8):
-        for method in ("monolithic", "modular", "kernel_rule"):
-            configs = [config_for(method, **TINY, n_slots=k, seed=s) for s in range(SEEDS)]
-            out[method, k] = float(np.mean([m["unseen_accuracy"] for m in run_batch(configs, torch.device("cpu"))]))
+    for method, k in [("monolithic", 2), ("modular", 2), ("monolithic", 8), ("modular", 8), ("kernel_rule", 8)]:
+        configs = [config_for(method, **TINY, n_slots=k, seed=s) for s in range(SEEDS)]
+        out[method, k] = np.array([m["unseen_accuracy"] for m in run_batch(configs, torch.device("cpu"))])
     return out
 
 
-def test_paper_ordering_kernel_rule_modular_monolithic(unseen):
-    """Paper A: kernel rule ≥ modular ≥ monolithic on unseen combinations (k = 8, n = 100)."""
-    assert unseen["kernel_rule", 8] >= unseen["modular", 8] >= unseen["monolithic", 8], unseen
+def _mean_se(values: np.ndarray) -> tuple[float, float]:
+    return float(values.mean()), float(values.std(ddof=1) / np.sqrt(len(values)))
 
 
-def test_kernel_rule_gap_over_monolithic_widens_with_k(unseen):
-    """Paper A's Compositional CIFAR figure: the kernel-rule − monolithic gap grows with k."""
-    gap = {k: unseen["kernel_rule", k] - unseen["monolithic", k] for k in (2, 8)}
-    assert gap[8] > gap[2], (gap, unseen)
+def test_modular_beats_monolithic_at_k8(unseen):
+    """Paper A: at k = 8, n = 100 the modular network beats the monolithic one on unseen combinations
+    by more than 3 s.e. of the paired difference (measured +0.025 ± 0.005 over 6 seeds)."""
+    gap, se = _mean_se(unseen["modular", 8] - unseen["monolithic", 8])
+    assert gap > 3 * se and gap > 0.01, (gap, se, unseen)
+
+
+def test_modular_gap_over_monolithic_widens_with_k(unseen):
+    """Paper A's Compositional CIFAR figure: the modular − monolithic gap grows from k = 2 to k = 8
+    by more than 3 s.e. (measured −0.079 at k = 2, monolithic ahead, → +0.025 at k = 8: +0.104 ± 0.013)."""
+    gaps = {k: unseen["modular", k] - unseen["monolithic", k] for k in (2, 8)}
+    widening, se = _mean_se(gaps[8] - gaps[2])
+    assert widening > 3 * se, (widening, se, unseen)
+
+
+def test_kernel_rule_ties_with_modular_at_k8(unseen):
+    """On digits the kernel rule and the plain modular network tie: their paired difference at k = 8
+    is within ±0.015, under a third of the paper's +0.049 (measured −0.004 ± 0.002 over 6 seeds)."""
+    difference, se = _mean_se(unseen["kernel_rule", 8] - unseen["modular", 8])
+    assert abs(difference) < 0.015, (difference, se)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="paper A's kernel rule > modular does not reproduce on digits: at k = 8, n = 100 kernel rule − "
+    "modular = −0.004 ± 0.002 (6 seeds; paper, CIFAR-10: +0.049); the modules do not come to read one image each",
+)
+def test_kernel_rule_beats_modular_at_k8(unseen):
+    difference, se = _mean_se(unseen["kernel_rule", 8] - unseen["modular", 8])
+    assert difference > 3 * se and difference > PAPER_GAP_K8 / 3, (difference, se)
 
 
 def test_metrics_and_shapes_of_one_run():
@@ -62,9 +89,11 @@ def test_metrics_and_shapes_of_one_run():
     (metrics,) = run_batch([cfg], torch.device("cpu"))
     for name in ("train", "seen", "unseen", "noisy"):
         assert 0 <= metrics[f"{name}_accuracy"] <= 1
-    energy = np.array(metrics["slot_energy_end"]).reshape(3, 3)
-    assert np.allclose(energy.sum(1), 1) and 1 / 3 <= metrics["slot_focus_start"] <= 1
-    assert len(metrics["unseen_accuracy_curve"]) == len(metrics["curve_epochs"]) and metrics["curve_epochs"][-1] == 1
+    energy = metrics["slot_energy_end"]
+    assert isinstance(energy, Array) and energy.shape == (3, 3) and np.allclose(energy.numpy().sum(1), 1)
+    assert 1 / 3 <= metrics["slot_focus_start"] <= 1
+    curve = metrics["unseen_accuracy_curve"]
+    assert isinstance(curve, Curve) and curve.x_name == "epoch" and curve.x[-1] == 1 and len(curve.y) == len(curve.x)
 
 
 def test_seen_and_unseen_sets_hold_their_combinations():

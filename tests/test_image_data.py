@@ -1,12 +1,14 @@
 """Dataset readers: real file formats written here, read back; bad files give one-line errors."""
 
 import gzip
+import hashlib
 import pickle
 
 import numpy as np
 import pytest
 import torch
 
+from modlab import provenance
 from modlab.errors import ModlabError
 from modlab.tasks.image_data import DataFileError, load_images, read_cifar10, read_mnist
 
@@ -65,6 +67,39 @@ def test_mnist_round_trip(tmp_path, gz):
     data = read_mnist(tmp_path, "test")
     assert data.images.shape == (6, 1, 28, 28) and data.labels.tolist() == labels.tolist()
     assert torch.allclose(data.images[:, 0] * 255, torch.as_tensor(images, dtype=torch.float32))
+
+
+def _noted_files(source, split, data_dir) -> dict[str, str]:
+    provenance.reset()
+    load_images(source, split, data_dir)
+    return provenance.collect()["data_files"]
+
+
+def _sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_every_file_read_is_noted_with_its_sha256_even_from_the_cache(tmp_path):
+    cifar_root, mnist_root = tmp_path / "cifar", tmp_path / "mnist"
+    cifar_root.mkdir()
+    mnist_root.mkdir()
+    folder, _, _ = _write_cifar(cifar_root)
+    _write_mnist(mnist_root, gz=True)
+    expected = {
+        ("cifar10", "train", cifar_root): [folder / f"data_batch_{i}" for i in range(1, 6)],
+        ("cifar10", "test", cifar_root): [folder / "test_batch"],
+        ("mnist", "test", mnist_root): [
+            mnist_root / "t10k-images-idx3-ubyte.gz",
+            mnist_root / "t10k-labels-idx1-ubyte.gz",
+        ],
+    }
+    for (source, split, root), paths in expected.items():
+        want = {str(p.resolve()): _sha256(p) for p in paths}
+        assert _noted_files(source, split, root) == want
+        assert _noted_files(source, split, root) == want  # second load: parsed arrays cached, still noted
+    provenance.reset()
+    load_images("digits", "train")
+    assert "data_files" not in provenance.collect()
 
 
 def test_data_dir_from_environment(tmp_path, monkeypatch):

@@ -5,8 +5,8 @@ registry is imported first: experiment modules use the engine, whose sweep impor
 """
 
 from modlab.experiments.registry import EXPERIMENTS, Experiment, Metrics, get_experiment, register  # isort: skip
-from modlab.experiments import compositional_cifar  # noqa: F401  (registers "a-ccifar")
-from modlab.experiments import compositional_mnist  # noqa: F401  (registers "b-cmnist")
+from modlab.experiments import compositional_cifar  # noqa: F401  (registers "compositional-cifar")
+from modlab.experiments import compositional_mnist  # noqa: F401  (registers "compositional-mnist")
 from modlab.experiments import linear_modules  # noqa: F401  (registers "linear-modules")
 from modlab.experiments import linear_rf  # noqa: F401  (registers "linear-rf")
 from modlab.experiments import sine  # noqa: F401  (registers "sine")

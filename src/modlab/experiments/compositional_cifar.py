@@ -1,4 +1,5 @@
-"""Experiment ``a-ccifar``: paper A's Compositional CIFAR-10 (spec A §5) with four methods.
+"""Experiment ``compositional-cifar``: paper A's Compositional CIFAR-10 with four methods (the
+figure ``a-ccifar`` draws it).
 
 One run = one seed of one method: the seed draws the run's composites (its own training set and
 test sets) and its network. ``method``:
@@ -8,8 +9,9 @@ test sets) and its network. ``method``:
   on its own learnable b̂-dimensional projection of the flattened composite, outputs summed;
 - ``kernel_rule`` / ``kernel_rule_per_module``: the same modular network whose projections are
   first found by :mod:`modlab.rules.kernel_rule` (joint variant / the paper's Algorithm 1), with
-  each module's own empirical NTK at its initial weights (``kernel_rule.kernel = "module"``, as the
-  spec advises for images), then trained end to end like ``modular``.
+  each module's own empirical NTK at its initial weights (``kernel_rule.kernel = "module"``: on
+  images an RBF kernel does not make modules read one slot each), then trained end to end like
+  ``modular``.
 
 The kernel rule is stated for a scalar target; the composite's target is 10·k one-hot outputs.
 (modlab) The rule is given ``y = (Y − 1/10) r`` — the centred one-hot targets contracted with one
@@ -22,10 +24,11 @@ Training: the summed cross-entropy of the k heads, mini-batch Adam (or SGD), ``e
 the ``n_train`` composites (the paper trained one epoch), all seeds of a point as one ensemble
 (:func:`~modlab.train.ensemble.train_ensemble`). Metrics: mean per-slot accuracy on ``train``,
 ``seen`` and ``unseen`` combinations of test images and on the unseen ones under noise (``noisy``);
-``unseen_accuracy_curve`` at ``curve_epochs`` (four points per epoch, at most 40 in all); for modular methods each
-module's share of input energy per slot, before training (``slot_energy_start``, after the kernel
-rule for its runs) and after (``slot_energy_end``), flattened K̂ × k row-major, and ``slot_focus_*``
-= the mean over modules of the largest share (1: every module reads one image; 1/k: spread evenly).
+``unseen_accuracy_curve``, a :class:`~modlab.metrics.Curve` over epochs (four points per epoch, at
+most 40 in all); for modular methods each module's share of input energy per slot, before training
+(``slot_energy_start``, after the kernel rule for its runs) and after (``slot_energy_end``), each an
+:class:`~modlab.metrics.Array` of shape (K̂, k), and ``slot_focus_*`` = the mean over modules of the
+largest share (1: every module reads one image; 1/k: spread evenly).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from torch import nn
 from modlab.config import MAX_SEED, Config
 from modlab.train.ensemble import TrainSettings, ensemble_forward, pad_members, train_ensemble
 from modlab.experiments.registry import Experiment, Metrics, register
+from modlab.metrics import Array, Curve
 from modlab.models import MLP, ModularMLP
 from modlab.rules.kernel_rule import RULE_VARIANTS, KernelRuleConfig, find_projections, variant_follows
 from modlab.rules.module_kernels import stack_module_layers
@@ -49,6 +53,7 @@ from modlab.seeding import named_generator
 from modlab.tasks.ccifar import CompositionalImages, make_compositional_images, slot_energy
 from modlab.tasks.image_data import N_CLASSES, load_images
 
+NAME = "compositional-cifar"
 METHODS = ("monolithic", "modular", "kernel_rule", "kernel_rule_per_module")
 EVALS_PER_EPOCH = 4
 MAX_EVALS = 40  # points of the unseen-accuracy curve at most
@@ -113,7 +118,7 @@ def config_for(method: str, **fields) -> CompositionalCifarConfig:
 def stream(cfg: CompositionalCifarConfig, purpose: str) -> torch.Generator:
     """An independent generator per (seed, purpose); the data stream ignores the method, so every
     method of one seed sees the same composites."""
-    return named_generator("a-ccifar", cfg.seed, purpose)
+    return named_generator(NAME, cfg.seed, purpose)
 
 
 def network_kind(cfg: CompositionalCifarConfig) -> str:
@@ -228,7 +233,7 @@ def run_batch(configs: Sequence[CompositionalCifarConfig], device: torch.device)
         probes={"unseen_accuracy": unseen_probe},
     )
     epochs_at = [s * cfg.epochs / cfg.steps for s in result.eval_steps]
-    metrics: list[Metrics] = [{"curve_epochs": epochs_at} for _ in configs]
+    metrics: list[Metrics] = [{} for _ in configs]
     for name in ("train", "seen", "unseen", "noisy"):
         xs = [getattr(d, f"{name}_x") for d in datasets]
         ys = [d.unseen_y if name == "noisy" else getattr(d, f"{name}_y") for d in datasets]
@@ -238,18 +243,18 @@ def run_batch(configs: Sequence[CompositionalCifarConfig], device: torch.device)
         for i, value in enumerate(accuracy.tolist()):
             metrics[i][f"{name}_accuracy"] = value
     for i, (c, d) in enumerate(zip(configs, datasets)):
-        metrics[i]["unseen_accuracy_curve"] = result.curves["unseen_accuracy"][i].tolist()
+        metrics[i]["unseen_accuracy_curve"] = Curve(epochs_at, result.curves["unseen_accuracy"][i].tolist(), "epoch")
         if starts[i] is not None:
             for when, frames in (("start", starts[i]), ("end", result.params["projections"][i].cpu())):
                 energy = slot_energy(frames, d.image_shape, c.n_slots)
-                metrics[i][f"slot_energy_{when}"] = energy.flatten().tolist()
+                metrics[i][f"slot_energy_{when}"] = Array(energy.numpy())
                 metrics[i][f"slot_focus_{when}"] = float(energy.max(1).values.mean())
     return metrics
 
 
 EXPERIMENT = register(
     Experiment(
-        name="a-ccifar",
+        name=NAME,
         config=CompositionalCifarConfig,
         run_batch=run_batch,
         description="paper A: Compositional CIFAR-10 (k images, unseen combinations, noise): monolithic, modular, kernel rule",
@@ -259,6 +264,7 @@ EXPERIMENT = register(
 __all__ = [
     "CompositionalCifarConfig",
     "METHODS",
+    "NAME",
     "build_data",
     "build_model",
     "config_for",

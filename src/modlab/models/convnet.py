@@ -1,4 +1,4 @@
-"""Paper B's ConvNets for Compositional MNIST (spec B §6): a dense net and an output-split pair.
+"""Paper B's ConvNets for Compositional MNIST: a dense net and an output-split pair.
 
 ``ConvNet``: three valid convolutions with ReLU, flatten, one linear read-out; every weight and bias
 drawn from N(0, init_std²) (paper: 0.01). ``SplitConvNet``: two ConvNets of the same shape with
@@ -17,7 +17,7 @@ from torch import nn
 Kernel = tuple[int, int]
 PAPER_KERNELS: dict[int, tuple[Kernel, ...]] = {
     28: ((9, 27), (7, 21), (5, 15)),  # MNIST 28 × 84 composites (paper)
-    8: ((3, 9), (3, 7), (2, 5)),  # load_digits 8 × 24 composites (spec B §6, scaled to the image)
+    8: ((3, 9), (3, 7), (2, 5)),  # load_digits 8 × 24 composites (the paper's kernels scaled to the image)
 }
 
 
@@ -73,7 +73,7 @@ class SplitConvNet(nn.Module):
 
 
 def paper_kernels(height: int) -> tuple[Kernel, ...]:
-    """The spec's kernel sizes for images of this height (28: MNIST, 8: load_digits)."""
+    """The kernel sizes for images of this height (28: MNIST, 8: load_digits)."""
     if height not in PAPER_KERNELS:
         raise ValueError(f"image height {height}: kernels are defined for {sorted(PAPER_KERNELS)}")
     return PAPER_KERNELS[height]

@@ -1,4 +1,4 @@
-"""Compositional CIFAR-10 (spec A §5): k images side by side, k class labels, unseen combinations.
+"""Paper A's Compositional CIFAR-10: k images side by side, k class labels, unseen combinations.
 
 Training composites are drawn from the seen class combinations and the training images; the test
 sets are built from the test images (images never seen in training): seen combinations, unseen

@@ -1,4 +1,4 @@
-"""Compositional MNIST (spec B §6): k digits side by side, a systematic and a non-systematic target.
+"""Paper B's Compositional MNIST: k digits side by side, a systematic and a non-systematic target.
 
 Composites pair the images by consecutive chunks (paper: 60k training images → 3 chunks of 20,000;
 test images [0:3333], [3333:6666], [6666:9999]). The target of a composite of labels (d₁ … d_k) is

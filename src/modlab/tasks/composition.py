@@ -1,11 +1,11 @@
-"""The composition layer both papers' image tasks are built from (spec A §5, spec B §6).
+"""The composition layer both papers' image tasks are built from.
 
 A composite is k labelled images placed side by side; its labels are the k class labels, one per
 slot. Paper B pairs images by consecutive chunks (:func:`chunk_index`); paper A draws class
 combinations, holding some out of training (:func:`sample_combination_labels`, :func:`held_out`),
 and perturbs test images with additive Gaussian noise (:func:`add_noise`).
 
-Held-out combinations (modlab, as measured in spec A §5): a combination of k ≥ 2 classes is unseen
+Held-out combinations (modlab): a combination of k ≥ 2 classes is unseen
 when the sum of its labels is divisible by ``modulus`` (5 holds out one combination in five). A
 single image (k = 1) has no combination to hold out, so for k = 1 every class is "seen" and the
 unseen test set is drawn like the seen one.

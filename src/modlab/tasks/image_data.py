@@ -12,7 +12,9 @@ the ``MODLAB_DATA`` environment variable (``modlab … --data-dir DIR`` sets it)
 
 A missing or malformed file raises :class:`DataFileError`: one line naming the file and what was
 expected. CIFAR pickles are read by an unpickler that accepts numpy arrays and nothing else (a pickle
-can run code; these files must only hold data).
+can run code; these files must only hold data). Every file a load reads is noted with
+:func:`modlab.provenance.note_data_file`, on every call (the parsed arrays are cached, the notes are
+not), so each stored run keeps the SHA-256 of the data it was computed from.
 """
 
 from __future__ import annotations
@@ -28,13 +30,14 @@ from typing import Literal
 import numpy as np
 import torch
 
+from modlab import provenance
 from modlab.errors import ModlabError
 
 Source = Literal["digits", "mnist", "cifar10"]
 Split = Literal["train", "test"]
 DATA_ENV = "MODLAB_DATA"
 N_CLASSES = 10
-DIGITS_TRAIN = 1200  # load_digits' first 1200 images train, the other 597 test (spec B §6)
+DIGITS_TRAIN = 1200  # load_digits' first 1200 images train, the other 597 test
 CIFAR_FILES = {"train": [f"data_batch_{i}" for i in range(1, 6)], "test": ["test_batch"]}
 CIFAR_SHAPE = (3, 32, 32)
 MNIST_FILES = {
@@ -66,10 +69,16 @@ def load_images(source: Source, split: Split, data_dir: str | Path | None = None
     if source == "digits":
         return _digits(split)
     if source == "cifar10":
-        return read_cifar10(_find_folder(data_dir, source, ("cifar-10-batches-py", ".")), split)
-    if source == "mnist":
-        return read_mnist(_find_folder(data_dir, source, ("mnist", "MNIST/raw", ".")), split)
-    raise ValueError(f"source = {source!r}: allowed digits, mnist, cifar10")
+        folder = _find_folder(data_dir, source, ("cifar-10-batches-py", "."))
+        images, files = read_cifar10(folder, split), cifar10_files(folder, split)
+    elif source == "mnist":
+        folder = _find_folder(data_dir, source, ("mnist", "MNIST/raw", "."))
+        images, files = read_mnist(folder, split), mnist_files(folder, split)
+    else:
+        raise ValueError(f"source = {source!r}: allowed digits, mnist, cifar10")
+    for path in files:
+        provenance.note_data_file(path)
+    return images
 
 
 def check_files(source: Source, data_dir: str | Path | None = None) -> None:
@@ -111,10 +120,15 @@ def _digits(split: Split) -> LabelledImages:
     return LabelledImages(images[part], labels[part])
 
 
+def cifar10_files(folder: Path, split: Split) -> list[Path]:
+    """The python batches of ``split`` in ``folder``."""
+    return [Path(folder) / name for name in CIFAR_FILES[split]]
+
+
 @functools.lru_cache(maxsize=4)
 def read_cifar10(folder: Path, split: Split) -> LabelledImages:
     """CIFAR-10's python batches in ``folder`` → images (N, 3, 32, 32) in [0, 1], labels (N,)."""
-    parts = [_read_cifar_batch(Path(folder) / name) for name in CIFAR_FILES[split]]
+    parts = [_read_cifar_batch(path) for path in cifar10_files(folder, split)]
     data = np.concatenate([p[0] for p in parts])
     labels = np.concatenate([p[1] for p in parts])
     images = torch.as_tensor(data.reshape(-1, *CIFAR_SHAPE), dtype=torch.float32) / 255.0
@@ -162,6 +176,11 @@ class _ArraysOnlyUnpickler(pickle.Unpickler):
         if (module, name) not in self.ALLOWED:
             raise pickle.UnpicklingError(f"refused global {module}.{name}")
         return super().find_class(module, name)
+
+
+def mnist_files(folder: Path, split: Split) -> list[Path]:
+    """The IDX image and label files of ``split`` in ``folder`` (plain or .gz; a DataFileError if missing)."""
+    return [_idx_path(Path(folder), name) for name in MNIST_FILES[split]]
 
 
 @functools.lru_cache(maxsize=4)
@@ -216,8 +235,10 @@ __all__ = [
     "DATA_ENV",
     "DataFileError",
     "check_files",
+    "cifar10_files",
     "LabelledImages",
     "load_images",
+    "mnist_files",
     "read_cifar10",
     "read_mnist",
     "resolve_data_dir",
