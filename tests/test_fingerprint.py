@@ -31,8 +31,11 @@ def test_fingerprint_follows_result_code_not_presentation(tmp_path, monkeypatch)
     with open(package / "figures" / "registry.py", "a") as handle:
         handle.write("\n# restyled\n")
     assert _fingerprint_of(package, monkeypatch) == original
-    with open(package / "rules" / "least_squares.py", "a") as handle:
-        handle.write("\n# changed\n")
+    rule = package / "rules" / "least_squares.py"
+    source = rule.read_text()
+    rule.write_text('"""Reworded docstring."""\n' + source.split('"""', 2)[2] + "\n# a comment, reformatted\n\n")
+    assert _fingerprint_of(package, monkeypatch) == original  # how the code is written is not what it does
+    rule.write_text(source + "\nSCALE = 2\n")
     assert _fingerprint_of(package, monkeypatch) != original
 
 
