@@ -20,6 +20,8 @@ every Û_j re-orthonormalised by QR (signs fixed so the frame moves continuously
 are compared on the first ``eval_size`` training points, the same for every descent. Each descent
 draws its start and its mini-batches from its own ``torch.Generator``; :func:`find_projections_reference`
 is the same search with descents run one after another and a Python loop over modules, tested equal.
+:func:`find_projections_batch` searches for a whole batch of runs at once (every run's descents side
+by side, each on its own data), so a sweep's batch of kernel-rule runs is one computation.
 The caller then initialises the modular network with the found projections and trains every
 parameter end to end (the experiment does that).
 """
@@ -38,6 +40,7 @@ from modlab.rules.module_kernels import Layers, ntk_flops, ntk_kernels, rbf_flop
 
 
 RULE_VARIANTS = {"kernel_rule": "joint", "kernel_rule_per_module": "per_module"}
+DESCENTS_PER_CHUNK = 6  # descents whose objective is evaluated at once (measured: benchmarks/kernel_rule_speed.py)
 
 
 def variant_follows(data: Any, field: str) -> Any:
@@ -193,6 +196,19 @@ def descent_layers(layers: Layers | None, variant: str) -> Layers | None:
     return [(w.unsqueeze(axis), b.unsqueeze(axis)) for w, b in layers]
 
 
+def run_descent_layers(layers: Layers | None, variant: str, per_run: int) -> Layers | None:
+    """Runs' module weights ``[(W (R, K̂, …), bias (R, K̂, …))]`` laid out against the descents of all
+    runs (R·S, M), run-major: joint (R·R_restarts, K̂, …) — every restart its run's modules;
+    per_module (R·K̂, 1, …). With one run the joint layout stays broadcast (1, K̂, …)."""
+    if layers is None:
+        return None
+    if variant == "per_module":
+        return [(w.flatten(0, 1).unsqueeze(1), b.flatten(0, 1).unsqueeze(1)) for w, b in layers]
+    if len(layers[0][0]) == 1:
+        return list(layers)
+    return [(w.repeat_interleave(per_run, 0), b.repeat_interleave(per_run, 0)) for w, b in layers]
+
+
 def find_projections(
     x: torch.Tensor,
     y: torch.Tensor,
@@ -202,41 +218,91 @@ def find_projections(
     generators: Sequence[torch.Generator],
     layers: Layers | None = None,
 ) -> KernelRuleResult:
-    """The batched search. x (n, D), y (n,); ``generators``: one per descent
+    """The batched search of one run. x (n, D), y (n,); ``generators``: one per descent
     (``cfg.n_descents(n_modules)``); ``layers``: the modules' initial weights stacked over modules,
     ``[(W (K̂, out, in), bias (K̂, out))]`` (for ``kernel="module"``)."""
-    per_descent = _check_generators(cfg, n_modules, generators)
-    starts, batches = draw_search(generators, per_descent, x.shape[1], module_dim, x.shape[0], cfg)
-    starts, batches = starts.to(x.device, x.dtype), batches.to(x.device)
-    layers = descent_layers(layers, cfg.variant)
+    run_layers = None if layers is None else [(w[None], b[None]) for w, b in layers]
+    return find_projections_batch(x[None], y[None], cfg, n_modules, module_dim, [generators], run_layers)[0]
+
+
+def find_projections_batch(
+    xs: torch.Tensor,
+    ys: torch.Tensor,
+    cfg: KernelRuleConfig,
+    n_modules: int,
+    module_dim: int,
+    generators: Sequence[Sequence[torch.Generator]],
+    layers: Layers | None = None,
+    descents_per_chunk: int = DESCENTS_PER_CHUNK,
+) -> list[KernelRuleResult]:
+    """The search of R runs as one computation: every run's descents side by side (R·S descents,
+    run-major), each on its own run's data. xs (R, n, D), ys (R, n); ``generators[r]``: run r's,
+    one per descent; ``layers`` ``[(W (R, K̂, out, in), bias (R, K̂, out))]``. Each step evaluates
+    the objective ``descents_per_chunk`` descents at a time (the layout that measured fastest on a
+    CPU, see ``benchmarks/kernel_rule_speed.py``) and takes one Adam step for all. Returns each
+    run's result, equal to :func:`find_projections` of that run alone."""
+    if len(generators) != len(xs):
+        raise ValueError(f"{len(xs)} runs but {len(generators)} lists of generators: one list per run")
+    for run_generators in generators:
+        _check_generators(cfg, n_modules, run_generators)
+    per_descent, per_run = cfg.modules_per_descent(n_modules), cfg.n_descents(n_modules)
+    draws = [draw_search(g, per_descent, xs.shape[-1], module_dim, xs.shape[1], cfg) for g in generators]
+    starts = torch.cat([s for s, _ in draws]).to(xs.device, xs.dtype)
+    batches = torch.cat([b for _, b in draws]).to(xs.device)
+    run_of = torch.arange(len(xs), device=xs.device).repeat_interleave(per_run)[:, None]
+    layers = run_descent_layers(layers, cfg.variant, per_run)
+    chunks = [slice(i, i + descents_per_chunk) for i in range(0, len(starts), descents_per_chunk)]
     frames = starts.clone().requires_grad_(True)
     optimiser = torch.optim.Adam([frames], lr=cfg.lr)
     traces, history = [], [starts]
     for step in range(cfg.steps):
         idx = batches[:, step]
-        z = torch.einsum("smdb,snd->smnb", frames, x[idx])
-        objective = kernel_objective(mean_module_kernel(z, cfg.kernel, layers), y[idx], cfg.ridge)
+        x_batch, y_batch = xs[run_of, idx], ys[run_of, idx]
         optimiser.zero_grad()
-        objective.sum().backward()
+        objectives = []
+        for part in chunks:
+            z = torch.einsum("smdb,snd->smnb", frames[part], x_batch[part])
+            objective = kernel_objective(
+                mean_module_kernel(z, cfg.kernel, _chunk_layers(layers, part)), y_batch[part], cfg.ridge
+            )
+            objective.sum().backward()
+            objectives.append(objective.detach())
         optimiser.step()
         with torch.no_grad():
             frames.copy_(reorthonormalise(frames))
-        traces.append(objective.detach())
+        traces.append(torch.cat(objectives))
         if (step + 1) % cfg.record_every == 0 or step + 1 == cfg.steps:
             history.append(frames.detach().clone())
     final = frames.detach()
-    objectives = evaluate_objectives(x, y, final, cfg, layers)
-    return _result(cfg, final, objectives, torch.stack(traces, 1), torch.stack(history))
+    objectives = torch.cat(
+        [
+            evaluate_objectives(xs[run_of[part, 0]], ys[run_of[part, 0]], final[part], cfg, _chunk_layers(layers, part))
+            for part in chunks
+        ]
+    )
+    traces_t, history_t = torch.stack(traces, 1), torch.stack(history)
+    return [
+        _result(cfg, final[run], objectives[run], traces_t[run], history_t[:, run])
+        for run in (slice(r * per_run, (r + 1) * per_run) for r in range(len(xs)))
+    ]
+
+
+def _chunk_layers(layers: Layers | None, part: slice) -> Layers | None:
+    """The layers of descents ``part`` (broadcast layers, leading size 1, are shared)."""
+    if layers is None:
+        return None
+    return [(w if len(w) == 1 else w[part], b if len(b) == 1 else b[part]) for w, b in layers]
 
 
 @torch.no_grad()
 def evaluate_objectives(
     x: torch.Tensor, y: torch.Tensor, frames: torch.Tensor, cfg: KernelRuleConfig, layers: Layers | None
 ) -> torch.Tensor:
-    """Each descent's objective on the first ``cfg.eval_size`` points: x (n, D), y (n,), frames
-    (S, M, D, b̂), ``layers`` laid out by :func:`descent_layers` → (S,)."""
-    x_eval, y_eval = x[: cfg.eval_size], y[: cfg.eval_size]
-    z = torch.einsum("smdb,nd->smnb", frames, x_eval)
+    """Each descent's objective on the first ``cfg.eval_size`` points: x (n, D) shared or (S, n, D)
+    per descent, y (n,) or (S, n), frames (S, M, D, b̂), ``layers`` laid out by :func:`descent_layers`
+    or :func:`run_descent_layers` → (S,)."""
+    x_eval, y_eval = x[..., : cfg.eval_size, :], y[..., : cfg.eval_size]
+    z = x_eval.unsqueeze(-3) @ frames
     return kernel_objective(mean_module_kernel(z, cfg.kernel, layers), y_eval.expand(len(frames), -1), cfg.ridge)
 
 
