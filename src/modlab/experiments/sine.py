@@ -189,14 +189,16 @@ def kernel_searches(
     (:func:`~modlab.rules.kernel_rule.find_projections_batch`), each charged an equal share of its
     group's seconds; with the ``loop`` engine (the reference paths) each run searches alone."""
     found: list[tuple[KernelRuleResult, float] | None] = [None] * len(configs)
-    groups: dict[int, list[int]] = {}
+    by_size: dict[int, list[int]] = {}
     for i, cfg in enumerate(configs):
         if cfg.projection_init in RULE_VARIANTS:
-            groups.setdefault(fit_size(cfg), []).append(i)
+            by_size.setdefault(fit_size(cfg), []).append(i)
+    groups = list(by_size.values())
     if chosen_engine() == "loop":
-        groups = {n: [i] for members in groups.values() for i in members}
-    for n_fit, members in groups.items():
+        groups = [[i] for members in groups for i in members]
+    for members in groups:
         cfg = configs[members[0]]
+        n_fit = fit_size(cfg)
         start = time.perf_counter()
         results = find_projections_batch(
             torch.stack([tasks[i].x_train[:n_fit] for i in members]).to(device),
