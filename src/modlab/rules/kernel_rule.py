@@ -40,7 +40,7 @@ from modlab.rules.module_kernels import Layers, ntk_flops, ntk_kernels, rbf_flop
 
 
 RULE_VARIANTS = {"kernel_rule": "joint", "kernel_rule_per_module": "per_module"}
-DESCENTS_PER_CHUNK = 6  # descents whose objective is evaluated at once (measured: benchmarks/kernel_rule_speed.py)
+DESCENTS_PER_CHUNK = 3  # descents whose objective is evaluated at once (measured: benchmarks/kernel_rule_speed.py)
 
 
 def variant_follows(data: Any, field: str) -> Any:
