@@ -1,9 +1,10 @@
 """The compiled path: forward, backward and optimiser update of all members as one graph.
 
 One training step of the stacked members — ``stacked_forward``, ``torch.func.grad`` of the summed
-member losses, the SGD/Adam update of :mod:`modlab.train.stacked_optim` and, with mini-batches, the
-gather of each member's batch — is traced into one ``torch.compile`` graph, so the step runs as a
-few fused kernels instead of dozens of separately dispatched operations.
+member losses and the SGD/Adam update of :mod:`modlab.train.stacked_optim` — is traced into one
+``torch.compile`` graph, so the step runs as a few fused kernels instead of dozens of separately
+dispatched operations. Mini-batches are gathered before the graph, so its shapes do not depend on
+the members' sample counts (a sweep over n compiles once).
 
 Shapes and buckets: the member axis is padded to the next bucket of :data:`MEMBER_BUCKETS`
 (padding members copy the last real one and have learning rate 0), so a sweep compiles at most a
@@ -25,6 +26,7 @@ import torch
 from torch import nn
 from torch.func import grad, stack_module_state
 
+from modlab.train.padding import Padded, gather_batch
 from modlab.train.stacked_optim import adam_corrections, direction, initial_state, member_view
 
 MEMBER_BUCKETS = (4, 16, 64)  # beyond the largest: the next multiple of it
@@ -48,16 +50,12 @@ def pad_rows(t: torch.Tensor, rows: int) -> torch.Tensor:
     return torch.cat([t, t[-1:].expand(rows - len(t), *t.shape[1:])])
 
 
-def make_step(template: nn.Module, loss, kind: str, momentum: float, sampled: bool) -> Callable:
+def make_step(template: nn.Module, loss, kind: str, momentum: float) -> Callable:
     """The eager step function that :func:`torch.compile` traces. Inputs: params, first, second
-    (name → (S, *shape)), x, y (S, n, ...), w (S, B), indices (S, B) or None, rate (S,) = −lr·active,
-    the two Adam corrections as 0-d tensors. Returns the new (params, first, second)."""
+    (name → (S, *shape)), x, y (S, B, ...), w (S, B), rate (S,) = −lr·active, the two Adam
+    corrections as 0-d tensors. Returns the new (params, first, second)."""
 
-    def step(params, first, second, x, y, w, indices, rate, correction1, correction2):
-        if sampled:
-            x = torch.take_along_dim(x, indices.view(*indices.shape, *([1] * (x.dim() - 2))), dim=1)
-            y = torch.take_along_dim(y, indices.view(*indices.shape, *([1] * (y.dim() - 2))), dim=1)
-
+    def step(params, first, second, x, y, w, rate, correction1, correction2):
         def total(p):
             return (loss(template.stacked_forward(p, x), y) * w).sum()
 
@@ -97,31 +95,33 @@ class CompiledRunner:
         self.compile_seconds = 0.0
         self._source = None
 
-    def _compiled(self, x: torch.Tensor, sampled: bool) -> tuple[Callable, bool]:
+    def _compiled(self, x: torch.Tensor) -> tuple[Callable, bool]:
         """The cached compiled step for this shape, and whether it was just made."""
-        key = (repr(self.template), self.loss, self.kind, self.momentum > 0, sampled, self.rows, tuple(x.shape[1:]))
-        key += (x.dtype, str(x.device))
+        key = (repr(self.template), self.loss, self.kind, self.momentum > 0, tuple(x.shape), x.dtype, str(x.device))
         fresh = key not in _compiled_steps
         if fresh:
-            step = make_step(self.template, self.loss, self.kind, self.momentum, sampled)
+            step = make_step(self.template, self.loss, self.kind, self.momentum)
             _compiled_steps[key] = torch.compile(step, fullgraph=True, dynamic=False)
         return _compiled_steps[key], fresh
 
     def step(self, data, indices, w, active) -> None:
         if data is not self._source:
-            self._source, self._x, self._y = data, pad_rows(data.x, self.rows), pad_rows(data.y, self.rows)
+            self._source = data
+            self._data = Padded(pad_rows(data.x, self.rows), pad_rows(data.y, self.rows), data.weights, data.sizes)
+        x, y = (
+            (self._data.x, self._data.y) if indices is None else gather_batch(self._data, pad_rows(indices, self.rows))
+        )
         self.t += 1
-        corrections = (torch.tensor(c, device=self._x.device) for c in adam_corrections(self.t))
-        compiled, fresh = self._compiled(self._x, indices is not None)
+        corrections = (torch.tensor(c, device=x.device) for c in adam_corrections(self.t))
+        compiled, fresh = self._compiled(x)
         start = time.perf_counter()
         self._params, self.first, self.second = compiled(
             self._params,
             self.first,
             self.second,
-            self._x,
-            self._y,
+            x,
+            y,
             pad_rows(w, self.rows),
-            None if indices is None else pad_rows(indices, self.rows),
             -self.lr * pad_rows(active, self.rows),
             *corrections,
         )

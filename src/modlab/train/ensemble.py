@@ -39,7 +39,8 @@ from torch.func import functional_call, grad_and_value, stack_module_state, vmap
 from modlab.config import Config
 from modlab.train.compiled import CompiledRunner
 from modlab.train.engine import auto_path, chosen_engine, note_engine
-from modlab.train.minibatch import BatchSchedule, padded_weights
+from modlab.train.minibatch import BatchSchedule
+from modlab.train.padding import Padded, gather_batch, pad_members
 from modlab.train.stacked_optim import StackedOptimizer
 
 Method = Literal["auto", "batched", "vmap", "compiled", "loop"]
@@ -155,7 +156,9 @@ def ensemble_forward(
     template: nn.Module, params: dict[str, torch.Tensor], x: torch.Tensor, method: Method = "auto"
 ) -> torch.Tensor:
     """Stacked params (S, …), x (S, n, ...) → (S, n, out) by the hand-batched or the vmap path."""
-    if resolve_method(template, method) in ("batched", "compiled"):
+    if method != "auto":
+        resolve_method(template, method)
+    if method in ("auto", "batched", "compiled") and hasattr(template, "stacked_forward"):
         return template.stacked_forward(params, x)
     meta = copy.deepcopy(template).to("meta")
     return vmap(lambda p, xs: functional_call(meta, p, (xs,)))(params, x)
@@ -171,37 +174,6 @@ def split_validation(xs, ys, fraction: float):
     fit = ([x[:c] for x, c in zip(xs, cuts)], [y[:c] for y, c in zip(ys, cuts)])
     val = ([x[c:] for x, c in zip(xs, cuts)], [y[c:] for y, c in zip(ys, cuts)])
     return fit, val
-
-
-@dataclass
-class Padded:
-    """Members' samples padded to one length. x (S, n_max, ...), y (S, n_max, ...), weights (S, n_max)."""
-
-    x: torch.Tensor
-    y: torch.Tensor
-    weights: torch.Tensor
-    sizes: list[int]
-
-
-def pad_members(xs: Sequence[torch.Tensor], ys: Sequence[torch.Tensor], device: torch.device) -> Padded:
-    sizes = [len(x) for x in xs]
-    width = max(sizes)
-
-    def pad(t: torch.Tensor) -> torch.Tensor:
-        return torch.cat([t, t.new_zeros(width - len(t), *t.shape[1:])]) if len(t) < width else t
-
-    x = torch.stack([pad(t) for t in xs]).to(device)
-    y = torch.stack([pad(t) for t in ys]).to(device)
-    return Padded(x, y, padded_weights(sizes, width).to(device), sizes)
-
-
-def gather_batch(data: Padded, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Rows ``indices`` (S, B) of each member: x (S, B, ...), y (S, B, ...)."""
-
-    def take(t: torch.Tensor) -> torch.Tensor:
-        return torch.take_along_dim(t, indices.view(*indices.shape, *([1] * (t.dim() - 2))), dim=1)
-
-    return take(data.x), take(data.y)
 
 
 class _StackedRunner:
