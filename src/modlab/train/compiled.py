@@ -94,6 +94,7 @@ class CompiledRunner:
         self.t = 0
         self.compile_seconds = 0.0
         self._source = None
+        self._step: Callable | None = None
 
     def _compiled(self, x: torch.Tensor) -> tuple[Callable, bool]:
         """The cached compiled step for this shape, and whether it was just made."""
@@ -113,9 +114,11 @@ class CompiledRunner:
         )
         self.t += 1
         corrections = (torch.tensor(c, device=x.device) for c in adam_corrections(self.t))
-        compiled, fresh = self._compiled(x)
+        fresh = self._step is None  # a runner's batch shape never changes: look the step up once
+        if self._step is None:
+            self._step, fresh = self._compiled(x)
         start = time.perf_counter()
-        self._params, self.first, self.second = compiled(
+        self._params, self.first, self.second = self._step(
             self._params,
             self.first,
             self.second,
