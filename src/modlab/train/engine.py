@@ -44,11 +44,13 @@ class PathCost:
         return self.compile_s + steps * (self.overhead_s + step_flops / (self.gflops * 1e9))
 
 
-# Fitted to benchmarks/ensemble_speed.py on the 2-core development CPU (see the README's performance section).
+# Fitted to one run of benchmarks/ensemble_speed.py (1 thread, the shared 2-core development CPU; see the
+# README's performance section): per-step seconds of the small case give the overhead, the wide case the rate;
+# compile_s is a first compile with an empty inductor cache (about 7 s once the on-disk cache holds the graph).
 AUTO_TABLE: dict[str, dict[str, PathCost]] = {
     "cpu": {
-        "batched": PathCost(overhead_s=5.0e-4, gflops=90.0),
-        "compiled": PathCost(overhead_s=2.0e-4, gflops=145.0, compile_s=30.0),
+        "batched": PathCost(overhead_s=1.5e-3, gflops=15.6),
+        "compiled": PathCost(overhead_s=1.0e-3, gflops=18.3, compile_s=25.0),
     },
 }
 
