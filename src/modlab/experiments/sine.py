@@ -228,7 +228,8 @@ def search_generators(cfg: SineConfig) -> list[torch.Generator]:
 
 
 def stacked_runs(layers: Sequence[list[tuple[torch.Tensor, torch.Tensor]]], device: torch.device):
-    """Runs' module layers ``[(W (K̂, …), bias (K̂, …))]`` stacked over runs: ``[(W (R, K̂, …), bias (R, K̂, …))]``."""
+    """Runs' module layers ``[(W (K̂, …), bias (K̂, …))]`` stacked over runs:
+    ``[(W (R, K̂, …), bias (R, K̂, …))]``."""
     return [
         (torch.stack([run[i][0] for run in layers]).to(device), torch.stack([run[i][1] for run in layers]).to(device))
         for i in range(len(layers[0]))

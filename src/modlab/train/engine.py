@@ -81,7 +81,8 @@ def chosen_engine() -> str:
 
 
 def auto_path(has_stacked_forward: bool, device: torch.device, steps: int, step_flops: float) -> str:
-    """The path ``auto`` takes for ``steps`` steps of ``step_flops`` matmul FLOPs (all members), from :data:`AUTO_TABLE`."""
+    """The path ``auto`` takes for ``steps`` steps of ``step_flops`` matmul FLOPs (all members
+    together), from :data:`AUTO_TABLE`."""
     if not has_stacked_forward:
         return "vmap"
     costs = AUTO_TABLE.get(device.type)

@@ -12,12 +12,13 @@ Four interchangeable ``method`` s give the same result (allclose; a test checks 
   (:mod:`modlab.train.compiled`);
 - ``loop``: each member its own ``nn.Module`` and ``torch.optim`` optimizer, one after another.
 
-``auto`` takes the engine chosen for the process (``--engine``, :func:`~modlab.train.engine.engine_choice`)
-or, left at ``auto``, the path that :func:`~modlab.train.engine.auto_path` predicts fastest for the
-model, device and run length from a fixed table (``vmap`` for a model without ``stacked_forward``).
-The path taken and the thread count are noted in the run's provenance. All randomness is drawn outside the batched
-computation: the caller builds the members from their own generators, and mini-batch orders come
-from one generator per member (:class:`~modlab.train.minibatch.BatchSchedule`).
+``auto`` takes the engine chosen for the process (``--engine``,
+:func:`~modlab.train.engine.engine_choice`) or, left at ``auto``, the path that
+:func:`~modlab.train.engine.auto_path` predicts fastest for the model, device and run length from a
+fixed table (``vmap`` for a model without ``stacked_forward``). The path taken and the thread count
+are noted in the run's provenance. All randomness is drawn outside the batched computation: the
+caller builds the members from their own generators, and mini-batch orders come from one generator
+per member (:class:`~modlab.train.minibatch.BatchSchedule`).
 
 Early stopping (modlab): the last ``val_fraction`` of each member's training samples is held out;
 every ``eval_every`` steps the validation loss is measured, the best parameters kept, and a member
@@ -143,13 +144,12 @@ def resolve_method(
 ) -> str:
     """The path that runs: ``method``, else the process's engine choice, else :func:`auto_path`
     for ``steps`` steps of ``step_flops`` FLOPs on ``device``."""
-    if method == "auto":
-        method = chosen_engine()
-    if method == "auto":
+    path = chosen_engine() if method == "auto" else method
+    if path == "auto":
         return auto_path(hasattr(model, "stacked_forward"), device or torch.device("cpu"), steps, step_flops)
-    if method in ("batched", "compiled") and not hasattr(model, "stacked_forward"):
-        raise ValueError(f"method {method!r} needs {type(model).__name__}.stacked_forward; use 'vmap'")
-    return method
+    if path in ("batched", "compiled") and not hasattr(model, "stacked_forward"):
+        raise ValueError(f"method {path!r} needs {type(model).__name__}.stacked_forward; use 'vmap'")
+    return path
 
 
 def ensemble_forward(

@@ -43,9 +43,13 @@ class StackedOptimizer:
         rate = -self.lr * active
         corrections = adam_corrections(self.t)
         for name, value in params.items():
-            step, self.first[name], self.second[name] = direction(
+            step, first, second = direction(
                 self.kind, self.momentum, grads[name], self.first.get(name), self.second.get(name), *corrections
             )
+            if first is not None:
+                self.first[name] = first
+            if second is not None:
+                self.second[name] = second
             value.addcmul_(member_view(rate, value), step)
 
 
