@@ -40,7 +40,10 @@ from modlab.rules.module_kernels import Layers, ntk_flops, ntk_kernels, rbf_flop
 
 
 RULE_VARIANTS = {"kernel_rule": "joint", "kernel_rule_per_module": "per_module"}
-DESCENTS_PER_CHUNK = 3  # descents whose objective is evaluated at once (measured: benchmarks/kernel_rule_speed.py)
+# Descents whose objective is evaluated at once, per device. CPU: one (benchmarks/kernel_rule_speed.py,
+# two runs: 1 was fastest, 48 at once 2-3x slower, as the n x n temporaries leave the cache). Elsewhere
+# (CUDA, unmeasured) all of them, so each step is a few large kernels.
+DESCENTS_PER_CHUNK = {"cpu": 1}
 
 
 def variant_follows(data: Any, field: str) -> Any:
@@ -233,13 +236,13 @@ def find_projections_batch(
     module_dim: int,
     generators: Sequence[Sequence[torch.Generator]],
     layers: Layers | None = None,
-    descents_per_chunk: int = DESCENTS_PER_CHUNK,
+    descents_per_chunk: int | None = None,
 ) -> list[KernelRuleResult]:
     """The search of R runs as one computation: every run's descents side by side (R·S descents,
     run-major), each on its own run's data. xs (R, n, D), ys (R, n); ``generators[r]``: run r's,
     one per descent; ``layers`` ``[(W (R, K̂, out, in), bias (R, K̂, out))]``. Each step evaluates
-    the objective ``descents_per_chunk`` descents at a time (the layout that measured fastest on a
-    CPU, see ``benchmarks/kernel_rule_speed.py``) and takes one Adam step for all. Returns each
+    the objective ``descents_per_chunk`` descents at a time (default: :data:`DESCENTS_PER_CHUNK` for
+    the device) and takes one Adam step for all; the numbers do not depend on the chunk size. Returns each
     run's result, equal to :func:`find_projections` of that run alone."""
     if len(generators) != len(xs):
         raise ValueError(f"{len(xs)} runs but {len(generators)} lists of generators: one list per run")
@@ -251,7 +254,8 @@ def find_projections_batch(
     batches = torch.cat([b for _, b in draws]).to(xs.device)
     run_of = torch.arange(len(xs), device=xs.device).repeat_interleave(per_run)[:, None]
     layers = run_descent_layers(layers, cfg.variant, per_run)
-    chunks = [slice(i, i + descents_per_chunk) for i in range(0, len(starts), descents_per_chunk)]
+    chunk = descents_per_chunk or DESCENTS_PER_CHUNK.get(xs.device.type, len(starts))
+    chunks = [slice(i, i + chunk) for i in range(0, len(starts), chunk)]
     frames = starts.clone().requires_grad_(True)
     optimiser = torch.optim.Adam([frames], lr=cfg.lr)
     traces, history = [], [starts]
