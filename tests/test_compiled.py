@@ -9,6 +9,7 @@ import pytest
 import torch
 from test_ensemble import SETTINGS, data, members, order_generators
 
+from modlab import provenance
 from modlab.train.compiled import MEMBER_BUCKETS, member_bucket, pad_rows
 from modlab.train.ensemble import TrainSettings, train_ensemble
 
@@ -38,6 +39,8 @@ def test_compiled_equals_the_per_model_loop(kind, setting):
     }
     reference, compiled = results["loop"], results["compiled"]
     assert compiled.path == "compiled" and reference.path == "loop"
+    notes = provenance.collect()  # of the last run, the compiled one
+    assert notes["engine"] == "compiled" and notes["compile_seconds"] >= 0 and notes["threads"] == 1
     for name, value in reference.params.items():
         torch.testing.assert_close(compiled.params[name], value, atol=1e-5, rtol=1e-4)
     for name, curve in reference.curves.items():

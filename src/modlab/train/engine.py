@@ -13,8 +13,8 @@ wide case: rate) — plus the one-off compile, and takes the cheapest. A short r
 ensemble therefore stays ``batched`` (the compile would cost more than it saves); a long one
 compiles. Unmeasured devices (CUDA) keep ``batched``.
 
-The chosen path and the intra-op thread count are noted in each run's provenance; neither is part
-of a run's key.
+The chosen path and the intra-op thread count (and, for ``compiled``, the seconds spent compiling)
+are noted in each run's provenance; none of them is part of a run's key.
 """
 
 from __future__ import annotations

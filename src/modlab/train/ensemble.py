@@ -37,6 +37,7 @@ from pydantic import Field, model_validator
 from torch import nn
 from torch.func import functional_call, grad_and_value, stack_module_state, vmap
 
+from modlab import provenance
 from modlab.config import Config
 from modlab.train.compiled import CompiledRunner
 from modlab.train.engine import auto_path, chosen_engine, note_engine
@@ -136,7 +137,10 @@ def train_ensemble(
     resolved = resolve_method(models[0], method, device, settings.steps, step_flops)
     note_engine(resolved)
     trainer = RUNNERS.get(resolved, _StackedRunner)(models, settings, lr, loss, resolved, device)
-    return _run(trainer, padded, schedule, settings, probes or {})
+    result = _run(trainer, padded, schedule, settings, probes or {})
+    if resolved == "compiled":
+        provenance.note("compile_seconds", round(result.compile_seconds, 3))
+    return result
 
 
 def resolve_method(
