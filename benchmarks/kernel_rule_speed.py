@@ -8,7 +8,7 @@ network then trained 200 Adam steps at batch 512. Two parts, same process:
    evaluated ``c`` descents at a time for several chunk sizes ``c`` (1 = one descent after another,
    6 = one run's restarts, runs × restarts = everything at once; modules always accumulated one at
    a time), and the sequential reference (``find_projections_reference`` per run). The fastest
-   chunk is what ``DESCENTS_PER_CHUNK`` holds for the device.
+   layout is what ``RUNS_PER_CHUNK`` holds for the device.
 2. The sweep end to end through a results store, ``--repeats`` times per path, alternated, the
    fastest counting: the default path (every batch's searches as one
    computation) and the per-member sequential path (``--engine loop``: each run's search alone, and
@@ -33,7 +33,7 @@ import torch
 
 from modlab.models import MLP
 from modlab.rules.kernel_rule import (
-    DESCENTS_PER_CHUNK,
+    RUNS_PER_CHUNK,
     KernelRuleConfig,
     find_projections_batch,
     find_projections_reference,
@@ -155,7 +155,7 @@ def main() -> None:
                 "default_seconds": round(default_s, 2),
                 "sequential_seconds": round(loop_s, 2),
                 "layout_seconds_per_step": {k: round(v, 4) for k, v in layouts.items()},
-                "descents_per_chunk": DESCENTS_PER_CHUNK.get(device.type, "all"),
+                "runs_per_chunk": RUNS_PER_CHUNK.get(device.type, "all"),
                 "runs": args.runs,
                 "search_steps": args.steps,
                 "device": str(device),

@@ -1,5 +1,6 @@
-"""Sine's kernel-rule runs search as one computation per batch: each run finds the projections it
-finds alone, and the ``loop`` engine (the reference, one run at a time) gives the same numbers."""
+"""Sine's kernel-rule runs search as one computation per batch: each run's search gives, bit for bit
+on the CPU, what it gives alone and under the ``loop`` engine (one run at a time); the trained
+networks then agree to rounding (training batches members of other sizes)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from modlab.train.engine import engine_choice
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
-NAMES = ("search_objective", "search_overlap_curve", "projection_overlap", "test_mse")
+SEARCHED = ("search_objective", "search_overlap_curve")
+TRAINED = ("projection_overlap", "test_mse")
 
 
 def test_a_batch_of_kernel_rule_runs_equals_each_run_alone():
@@ -21,8 +23,9 @@ def test_a_batch_of_kernel_rule_runs_equals_each_run_alone():
     with engine_choice("loop"):
         one_by_one = run_batch(configs, torch.device("cpu"))
     alone = [run_batch([cfg], torch.device("cpu"))[0] for cfg in configs]
-    for name in NAMES:
-        for batched, looped, single in zip(together, one_by_one, alone):
+    for batched, looped, single in zip(together, one_by_one, alone):
+        for name in SEARCHED:  # on the CPU a run's restarts are evaluated together, never with another run's
+            assert batched[name] == single[name] == looped[name], name
+        for name in TRAINED:  # training batches members of another size: allclose
             torch.testing.assert_close(torch.tensor(batched[name]), torch.tensor(single[name]), atol=1e-5, rtol=1e-4)
-            torch.testing.assert_close(torch.tensor(looped[name]), torch.tensor(single[name]), atol=1e-5, rtol=1e-4)
     assert together[0]["search_objective"] != together[1]["search_objective"]

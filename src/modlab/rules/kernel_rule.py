@@ -40,10 +40,11 @@ from modlab.rules.module_kernels import Layers, ntk_flops, ntk_kernels, rbf_flop
 
 
 RULE_VARIANTS = {"kernel_rule": "joint", "kernel_rule_per_module": "per_module"}
-# Descents whose objective is evaluated at once, per device. CPU: one (benchmarks/kernel_rule_speed.py,
-# two runs: 1 was fastest, 48 at once 2-3x slower, as the n x n temporaries leave the cache). Elsewhere
-# (CUDA, unmeasured) all of them, so each step is a few large kernels.
-DESCENTS_PER_CHUNK = {"cpu": 1}
+# Runs whose descents are evaluated at once, per device. CPU: one run's restarts at a time
+# (benchmarks/kernel_rule_speed.py, three runs: every layout up to a dozen descents within the noise of the
+# others, all 48 at once 2-3x slower as the n x n temporaries leave the cache; a run's own restarts together
+# also keep its numbers those of a run searched alone). Elsewhere (CUDA, unmeasured) every run at once.
+RUNS_PER_CHUNK = {"cpu": 1}
 
 
 def variant_follows(data: Any, field: str) -> Any:
@@ -241,8 +242,9 @@ def find_projections_batch(
     """The search of R runs as one computation: every run's descents side by side (R·S descents,
     run-major), each on its own run's data. xs (R, n, D), ys (R, n); ``generators[r]``: run r's,
     one per descent; ``layers`` ``[(W (R, K̂, out, in), bias (R, K̂, out))]``. Each step evaluates
-    the objective ``descents_per_chunk`` descents at a time (default: :data:`DESCENTS_PER_CHUNK` for
-    the device) and takes one Adam step for all; the numbers do not depend on the chunk size. Returns each
+    the objective ``descents_per_chunk`` descents at a time (default: the descents of
+    :data:`RUNS_PER_CHUNK` runs for the device) and takes one Adam step for all; the chunk size
+    changes no number beyond rounding. Returns each
     run's result, equal to :func:`find_projections` of that run alone."""
     if len(generators) != len(xs):
         raise ValueError(f"{len(xs)} runs but {len(generators)} lists of generators: one list per run")
@@ -254,7 +256,7 @@ def find_projections_batch(
     batches = torch.cat([b for _, b in draws]).to(xs.device)
     run_of = torch.arange(len(xs), device=xs.device).repeat_interleave(per_run)[:, None]
     layers = run_descent_layers(layers, cfg.variant, per_run)
-    chunk = descents_per_chunk or DESCENTS_PER_CHUNK.get(xs.device.type, len(starts))
+    chunk = descents_per_chunk or per_run * RUNS_PER_CHUNK.get(xs.device.type, len(xs))
     chunks = [slice(i, i + chunk) for i in range(0, len(starts), chunk)]
     frames = starts.clone().requires_grad_(True)
     optimiser = torch.optim.Adam([frames], lr=cfg.lr)
@@ -278,17 +280,12 @@ def find_projections_batch(
         if (step + 1) % cfg.record_every == 0 or step + 1 == cfg.steps:
             history.append(frames.detach().clone())
     final = frames.detach()
+    runs = [slice(r * per_run, (r + 1) * per_run) for r in range(len(xs))]
     objectives = torch.cat(
-        [
-            evaluate_objectives(xs[run_of[part, 0]], ys[run_of[part, 0]], final[part], cfg, _chunk_layers(layers, part))
-            for part in chunks
-        ]
+        [evaluate_objectives(x, y, final[run], cfg, _chunk_layers(layers, run)) for x, y, run in zip(xs, ys, runs)]
     )
     traces_t, history_t = torch.stack(traces, 1), torch.stack(history)
-    return [
-        _result(cfg, final[run], objectives[run], traces_t[run], history_t[:, run])
-        for run in (slice(r * per_run, (r + 1) * per_run) for r in range(len(xs)))
-    ]
+    return [_result(cfg, final[run], objectives[run], traces_t[run], history_t[:, run]) for run in runs]
 
 
 def _chunk_layers(layers: Layers | None, part: slice) -> Layers | None:
@@ -302,11 +299,10 @@ def _chunk_layers(layers: Layers | None, part: slice) -> Layers | None:
 def evaluate_objectives(
     x: torch.Tensor, y: torch.Tensor, frames: torch.Tensor, cfg: KernelRuleConfig, layers: Layers | None
 ) -> torch.Tensor:
-    """Each descent's objective on the first ``cfg.eval_size`` points: x (n, D) shared or (S, n, D)
-    per descent, y (n,) or (S, n), frames (S, M, D, b̂), ``layers`` laid out by :func:`descent_layers`
-    or :func:`run_descent_layers` → (S,)."""
-    x_eval, y_eval = x[..., : cfg.eval_size, :], y[..., : cfg.eval_size]
-    z = x_eval.unsqueeze(-3) @ frames
+    """Each descent's objective on the first ``cfg.eval_size`` points: x (n, D), y (n,), frames
+    (S, M, D, b̂), ``layers`` laid out by :func:`descent_layers` or :func:`run_descent_layers` → (S,)."""
+    x_eval, y_eval = x[: cfg.eval_size], y[: cfg.eval_size]
+    z = torch.einsum("smdb,nd->smnb", frames, x_eval)
     return kernel_objective(mean_module_kernel(z, cfg.kernel, layers), y_eval.expand(len(frames), -1), cfg.ridge)
 
 
