@@ -33,6 +33,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --durations=15
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/theory_speed.py
 	$(BIN)/python benchmarks/ensemble_speed.py
 	$(BIN)/python benchmarks/kernel_rule_speed.py

@@ -17,6 +17,7 @@ from modlab.rules.kernel_rule import (
     descent_layers,
     evaluate_objectives,
     find_projections,
+    find_projections_batch,
     find_projections_reference,
     kernel_objective,
     qr_flops,
@@ -76,6 +77,36 @@ def test_batched_search_equals_the_per_descent_loop(variant, kernel):
         assert torch.allclose(getattr(batched, name), getattr(looped, name), atol=1e-8), name
     assert batched.chosen == looped.chosen and batched.history_steps == [0, 3, 6]
     assert batched.projections.shape == (3, 5, 1) and batched.path().shape == (3, 3, 5, 1)
+
+
+@pytest.mark.parametrize("variant", ["joint", "per_module"])
+@pytest.mark.parametrize("kernel", ["module", "rbf"])
+def test_a_batch_of_runs_equals_each_run_searched_alone(variant, kernel):
+    """Two runs (own data, own modules, own generators) in one computation, in chunks of 1 and of
+    all descents, give each run's own search."""
+    tasks = [make_sine_task(SineTaskConfig(input_dim=5, n_modules=3, n_train=80, n_test=10, seed=s)) for s in (2, 3)]
+    cfg = KernelRuleConfig(
+        variant=variant, kernel=kernel, steps=6, batch_size=32, joint_restarts=2, record_every=3, eval_size=50
+    )
+    runs = [[(w.double(), b.double()) for w, b in module_layers(3, 1, hidden=(8,))] for _ in tasks]
+    runs[1] = [(2 * w, b - 0.1) for w, b in runs[1]]
+    gens = [lambda r=r: generators(cfg.n_descents(3), 10 * r) for r in range(2)]
+    alone = [
+        find_projections(t.x_train.double(), t.y_train.double(), cfg, 3, 1, g(), layers)
+        for t, g, layers in zip(tasks, gens, runs)
+    ]
+    xs = torch.stack([t.x_train.double() for t in tasks])
+    ys = torch.stack([t.y_train.double() for t in tasks])
+    stacked = [
+        (torch.stack([r[i][0] for r in runs]), torch.stack([r[i][1] for r in runs])) for i in range(len(runs[0]))
+    ]
+    for chunk in (1, 2 * cfg.n_descents(3)):
+        together = find_projections_batch(xs, ys, cfg, 3, 1, [g() for g in gens], stacked, descents_per_chunk=chunk)
+        for one, both in zip(alone, together):
+            for name in ("candidates", "objectives", "traces", "history", "projections"):
+                assert torch.allclose(getattr(both, name), getattr(one, name), atol=1e-8), name
+            assert both.chosen == one.chosen
+    assert not torch.allclose(alone[0].candidates, alone[1].candidates)
 
 
 def test_wrong_number_of_generators_and_bad_config_are_one_line_errors():

@@ -234,6 +234,14 @@ def _backend_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--ray-address", default=None, help="Ray cluster to join (e.g. 10.0.0.5:6379); default: start a local Ray"
     )
+    parser.add_argument(
+        "--engine",
+        default="auto",
+        help="training path: auto (fastest by shape and device, from a fixed table) | loop | batched | vmap | compiled",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="intra-op threads per process (default: cores / workers)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument(
         "--data-dir", default=None, help="folder of real dataset files (CIFAR-10, MNIST); sets MODLAB_DATA"
@@ -268,10 +276,12 @@ def _use_imports(modules: list[str]) -> None:
 
 def _backend(args):
     from modlab.sweep import make_backend
+    from modlab.train.threads import choose_threads
 
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers {args.workers}: must be ≥ 1")
-    return make_backend(args.backend, args.workers, args.ray_address)
+    threads = choose_threads(args.workers or 1, args.threads)
+    return make_backend(args.backend, args.workers, args.ray_address, args.engine, threads)
 
 
 def _assignments(option: str, items: list[str]) -> list[tuple[str, str]]:

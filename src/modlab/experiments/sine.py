@@ -43,6 +43,7 @@ from pydantic import Field, field_validator, model_validator
 from torch import nn
 
 from modlab.config import MAX_SEED, Config
+from modlab.train.engine import chosen_engine
 from modlab.train.ensemble import TrainSettings, pad_members, train_ensemble
 from modlab.experiments.registry import Experiment, Metrics, register
 from modlab.measures import mean_overlap, overlap_matrix
@@ -53,7 +54,7 @@ from modlab.rules.kernel_rule import (
     KernelRuleResult,
     descent_layers,
     evaluate_objectives,
-    find_projections,
+    find_projections_batch,
     search_flops,
     variant_follows,
 )
@@ -184,30 +185,61 @@ def initial_projections(cfg: SineConfig, task: SineTask, random_init: torch.Tens
     return random_init
 
 
-def kernel_search(
-    cfg: SineConfig, task: SineTask, model: nn.Module, device: torch.device
-) -> tuple[KernelRuleResult, float] | None:
-    """For kernel-rule runs: find the projections on the run's fitting samples with the network's
-    own initial modules, write them into ``model`` and return (result, seconds); else None."""
-    if cfg.projection_init not in RULE_VARIANTS:
-        return None
-    n_fit = cfg.task.n_train - round(cfg.train.val_fraction * cfg.task.n_train)
-    generators = [stream(cfg.seed, f"kernel-rule/{i}") for i in range(cfg.kernel_rule.n_descents(cfg.n_modules))]
-    layers = [(w.to(device), b.to(device)) for w, b in stack_module_layers(model.blocks)]
-    start = time.perf_counter()
-    result = find_projections(
-        task.x_train[:n_fit].to(device),
-        task.y_train[:n_fit].to(device),
-        cfg.kernel_rule,
-        cfg.n_modules,
-        cfg.module_dim,
-        generators,
-        layers,
-    )
-    seconds = time.perf_counter() - start
-    with torch.no_grad():
-        model.projections.copy_(result.projections.cpu())
-    return result, seconds
+def kernel_searches(
+    configs: Sequence[SineConfig], tasks: Sequence[SineTask], models: Sequence[nn.Module], device: torch.device
+) -> list[tuple[KernelRuleResult, float] | None]:
+    """For kernel-rule runs: find the projections on each run's fitting samples with the network's
+    own initial modules and write them into its model; per run (result, seconds) or None.
+
+    Runs with the same number of fitting samples search as one computation
+    (:func:`~modlab.rules.kernel_rule.find_projections_batch`), each charged an equal share of its
+    group's seconds; with the ``loop`` engine (the reference paths) each run searches alone."""
+    found: list[tuple[KernelRuleResult, float] | None] = [None] * len(configs)
+    by_size: dict[int, list[int]] = {}
+    for i, cfg in enumerate(configs):
+        if cfg.projection_init in RULE_VARIANTS:
+            by_size.setdefault(fit_size(cfg), []).append(i)
+    groups = list(by_size.values())
+    if chosen_engine() == "loop":
+        groups = [[i] for members in groups for i in members]
+    for members in groups:
+        cfg = configs[members[0]]
+        n_fit = fit_size(cfg)
+        start = time.perf_counter()
+        results = find_projections_batch(
+            torch.stack([tasks[i].x_train[:n_fit] for i in members]).to(device),
+            torch.stack([tasks[i].y_train[:n_fit] for i in members]).to(device),
+            cfg.kernel_rule,
+            cfg.n_modules,
+            cfg.module_dim,
+            [search_generators(configs[i]) for i in members],
+            stacked_runs([stack_module_layers(models[i].blocks) for i in members], device),
+        )
+        seconds = (time.perf_counter() - start) / len(members)
+        for i, result in zip(members, results):
+            with torch.no_grad():
+                models[i].projections.copy_(result.projections.cpu())
+            found[i] = (result, seconds)
+    return found
+
+
+def fit_size(cfg: SineConfig) -> int:
+    """Training samples the network fits (the rest validate)."""
+    return cfg.task.n_train - round(cfg.train.val_fraction * cfg.task.n_train)
+
+
+def search_generators(cfg: SineConfig) -> list[torch.Generator]:
+    """One generator per descent of the run's projection search."""
+    return [stream(cfg.seed, f"kernel-rule/{i}") for i in range(cfg.kernel_rule.n_descents(cfg.n_modules))]
+
+
+def stacked_runs(layers: Sequence[list[tuple[torch.Tensor, torch.Tensor]]], device: torch.device):
+    """Runs' module layers ``[(W (K̂, …), bias (K̂, …))]`` stacked over runs:
+    ``[(W (R, K̂, …), bias (R, K̂, …))]``."""
+    return [
+        (torch.stack([run[i][0] for run in layers]).to(device), torch.stack([run[i][1] for run in layers]).to(device))
+        for i in range(len(layers[0]))
+    ]
 
 
 def train_flops(n_params: float, samples_per_step: int, steps: float) -> float:
@@ -222,9 +254,8 @@ def rule_flops(cfg: SineConfig) -> float:
     """Estimated FLOPs of the run's projection search (0 unless a kernel-rule run)."""
     if cfg.projection_init not in RULE_VARIANTS:
         return 0.0
-    n_fit = cfg.task.n_train - round(cfg.train.val_fraction * cfg.task.n_train)
     widths = (cfg.module_dim, *cfg.hidden, 1)
-    return search_flops(cfg.kernel_rule, n_fit, cfg.task.input_dim, cfg.n_modules, cfg.module_dim, widths)
+    return search_flops(cfg.kernel_rule, fit_size(cfg), cfg.task.input_dim, cfg.n_modules, cfg.module_dim, widths)
 
 
 def true_direction_objectives(cfg: SineConfig, task: SineTask, model: nn.Module, device: torch.device) -> list[float]:
@@ -252,7 +283,7 @@ def run_batch(configs: Sequence[SineConfig], device: torch.device) -> list[Metri
     """Train the configs (differing only in batch axes) as one ensemble and measure each member."""
     tasks = [make_sine_task(c.task) for c in configs]
     models = [build_model(c, t) for c, t in zip(configs, tasks)]
-    searches = [kernel_search(c, t, m, device) for c, t, m in zip(configs, tasks, models)]
+    searches = kernel_searches(configs, tasks, models, device)
     true_objectives = [
         true_direction_objectives(c, t, m, device) if _compares_true_directions(c) else None
         for c, t, m in zip(configs, tasks, models)
@@ -273,7 +304,7 @@ def run_batch(configs: Sequence[SineConfig], device: torch.device) -> list[Metri
         device=device,
         probes=probes,
     )
-    n_fit = [c.task.n_train - round(settings.val_fraction * c.task.n_train) for c in configs]
+    n_fit = [fit_size(c) for c in configs]
     sets = {name: [t.sets().get(name) for t in tasks] for name in ("test", "ood", "scale")}
     sets["train"] = [(t.x_train[:n], t.y_train[:n]) for t, n in zip(tasks, n_fit)]
     metrics: list[Metrics] = [{} for _ in configs]
@@ -334,4 +365,4 @@ EXPERIMENT = register(
     )
 )
 
-__all__ = ["SineConfig", "SineModelConfig", "build_model", "kernel_search", "run_batch", "EXPERIMENT"]
+__all__ = ["SineConfig", "SineModelConfig", "build_model", "kernel_searches", "run_batch", "EXPERIMENT"]

@@ -376,8 +376,6 @@ def _legend(ax) -> None:
     """The methods' legend, in its own panel (off the data)."""
     ax.axis("off")
     for method in METHODS:
-        ax.plot(
-            [], [], color=COLORS[method], marker=MARKERS[method], ms=4, lw=WIDTHS[method], label=LABELS[method]
-        )
+        ax.plot([], [], color=COLORS[method], marker=MARKERS[method], ms=4, lw=WIDTHS[method], label=LABELS[method])
     ax.plot([], [], color="grey", ls=":", lw=0.9, label=f"chance ({CHANCE:g})")
     ax.legend(loc="center", fontsize=8, frameon=False, title="error bars, bands: s.e. over seeds", title_fontsize=8)

@@ -18,7 +18,9 @@ Ctrl-C, SIGTERM) stops its local workers and cancels its Ray tasks.
 
 Bits: a run's CPU result can differ in the last bits between intra-op thread counts (LAPACK's
 least squares does), so runs are bit-identical across backends when they get the same threads:
-in-process, torch's default; a local worker, :func:`threads_per_worker`; a Ray task, one.
+in-process, ``threads`` or (None) the process's own setting; a local worker, ``threads`` or
+:func:`threads_per_worker`; a Ray task, one. Every backend also applies the training ``engine``
+(:mod:`modlab.train.engine`) where the runs compute.
 """
 
 from __future__ import annotations
@@ -36,7 +38,11 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
+import torch
+
 from modlab.errors import ConfigError, ModlabError
+from modlab.train.engine import check_engine, engine_choice
+from modlab.train.threads import choose_threads, intra_op_threads
 
 BACKENDS = ("local", "ray")
 LOCAL_RAY_MAX_CPUS = 4
@@ -132,8 +138,15 @@ def check_ray_address(address: str) -> None:
         raise ConfigError(f"{where}: port {int(port)} is outside 1–65535")
 
 
-def make_backend(name: str = "local", workers: int | None = None, ray_address: str | None = None) -> Backend:
-    """The backend called ``name``; ``workers`` caps how many items run at once."""
+def make_backend(
+    name: str = "local",
+    workers: int | None = None,
+    ray_address: str | None = None,
+    engine: str = "auto",
+    threads: int | None = None,
+) -> Backend:
+    """The backend called ``name``; ``workers`` caps how many items run at once; ``engine`` the
+    training path and ``threads`` the intra-op threads of every process that computes runs."""
     if name not in BACKENDS:
         raise ConfigError(f"backend {name!r}: allowed {', '.join(BACKENDS)}")
     if workers is not None and workers < 1:
@@ -141,10 +154,10 @@ def make_backend(name: str = "local", workers: int | None = None, ray_address: s
     if name == "local":
         if ray_address is not None:
             raise ConfigError(f"ray address {ray_address!r} given with backend 'local' (use backend 'ray')")
-        return LocalBackend(workers or 1)
+        return LocalBackend(workers or 1, engine=engine, threads=threads)
     if ray_address is not None:
         check_ray_address(ray_address)
-    return RayBackend(ray_address, workers)
+    return RayBackend(ray_address, workers, engine=engine)
 
 
 class LocalBackend:
@@ -156,15 +169,21 @@ class LocalBackend:
 
     A worker process that dies while holding an item is replaced and the item handed out again,
     up to ``retries`` times; after that the item is yielded as :class:`Lost`.
+
+    ``engine``: the training path (:data:`~modlab.train.engine.ENGINES`); ``threads``: intra-op
+    threads per process (None: in-process keeps the process's setting, workers take
+    :func:`threads_per_worker`).
     """
 
-    def __init__(self, workers: int = 1, retries: int = 1):
+    def __init__(self, workers: int = 1, retries: int = 1, engine: str = "auto", threads: int | None = None):
         if workers < 1:
             raise ConfigError(f"workers = {workers}: must be ≥ 1")
         if retries < 0:
             raise ConfigError(f"retries = {retries}: must be ≥ 0")
         self.workers = workers
         self.retries = retries
+        self.engine = check_engine(engine)
+        self.threads = None if threads is None else choose_threads(workers, threads)
 
     def connect(self) -> None:
         """Nothing to join: workers start with the first batch."""
@@ -178,11 +197,12 @@ class LocalBackend:
         items = list(items)
         if self.workers == 1:
             for item in items:
-                yield fn(item, device)
+                with engine_choice(self.engine), intra_op_threads(self.threads):
+                    result = fn(item, device)
+                yield result
         elif items:  # even one item goes to a worker, so its bits never depend on how many there are
-            pool = _WorkerPool(
-                fn, device, min(self.workers, len(items)), threads_per_worker(self.workers), self.retries
-            )
+            threads = self.threads or threads_per_worker(self.workers)
+            pool = _WorkerPool(fn, device, min(self.workers, len(items)), threads, self.retries, self.engine)
             yield from pool.map(items)
 
 
@@ -197,15 +217,16 @@ class _Worker:
 class _WorkerPool:
     """Worker processes, one pipe each, so a dead worker's item is known exactly."""
 
-    def __init__(self, fn: Callable[[Any, str], Any], device: str, size: int, threads: int, retries: int):
+    def __init__(self, fn: Callable[[Any, str], Any], device: str, size: int, threads: int, retries: int, engine: str):
         self.fn, self.device, self.size, self.threads, self.retries = fn, device, size, threads, retries
+        self.engine = engine
         self.context = _worker_context()
 
     def _start(self) -> _Worker:
         parent, child = self.context.Pipe()
         watched, alive = self.context.Pipe(duplex=False)
         process = self.context.Process(
-            target=_serve, args=(child, watched, self.fn, self.device, self.threads), daemon=True
+            target=_serve, args=(child, watched, self.fn, self.device, self.threads, self.engine), daemon=True
         )
         process.start()
         child.close()
@@ -250,7 +271,7 @@ class _WorkerPool:
 
 def threads_per_worker(workers: int) -> int:
     """Intra-op threads of each of ``workers`` local workers: the cores shared out, at least one."""
-    return max(1, (os.cpu_count() or 1) // workers)
+    return choose_threads(workers)
 
 
 def _worker_context() -> multiprocessing.context.BaseContext:
@@ -277,14 +298,21 @@ def _receive(conn: Connection) -> tuple[bool, Any] | None:
         return None
 
 
-def _serve(conn: Connection, watched: Connection, fn: Callable[[Any, str], Any], device: str, threads: int) -> None:
+def _serve(
+    conn: Connection, watched: Connection, fn: Callable[[Any, str], Any], device: str, threads: int, engine: str
+) -> None:
     """Worker loop: receive ``(index, item)``, send ``(True, result)`` or ``(False, exception)``.
     Exits when the driver says so or goes away, even mid-item (``watched`` is the liveness pipe).
     The workers share the cores: ``threads`` each (more would oversubscribe them, and spinning BLAS
     threads slow tiny runs many times over). Ctrl-C is the driver's to handle: it stops the workers."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _watch_driver(watched)
-    _set_threads(threads)
+    torch.set_num_threads(threads)
+    with engine_choice(engine):
+        _serve_items(conn, fn, device)
+
+
+def _serve_items(conn: Connection, fn: Callable[[Any, str], Any], device: str) -> None:
     while True:
         try:
             message = conn.recv()
@@ -303,20 +331,15 @@ def _serve(conn: Connection, watched: Connection, fn: Callable[[Any, str], Any],
             return
 
 
-def _set_threads(threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(threads)
-
-
 def _call_with_threads(
-    fn: Callable[[Any, str], Any], threads: int, driver: tuple[str, int], item: Any, device: str
+    fn: Callable[[Any, str], Any], threads: int, engine: str, driver: tuple[str, int], item: Any, device: str
 ) -> Any:
-    """A Ray task: ``fn(item, device)`` with as many intra-op threads as the task has CPUs, in a
-    worker that exits once the ``driver`` (host, process id) is gone."""
+    """A Ray task: ``fn(item, device)`` with as many intra-op threads as the task has CPUs and the
+    driver's engine choice, in a worker that exits once the ``driver`` (host, process id) is gone."""
     _watch_driver(driver)
-    _set_threads(threads)
-    return fn(item, device)
+    torch.set_num_threads(threads)
+    with engine_choice(engine):
+        return fn(item, device)
 
 
 def _stop(workers: list[_Worker]) -> None:
@@ -349,10 +372,11 @@ class RayBackend:
     Ray for one GPU; otherwise Ray hides the GPUs from it and it runs on the CPU.
     """
 
-    def __init__(self, address: str | None = None, workers: int | None = None, retries: int = 1):
+    def __init__(self, address: str | None = None, workers: int | None = None, retries: int = 1, engine: str = "auto"):
         self.address = address
         self.workers = workers
         self.retries = retries
+        self.engine = check_engine(engine)
 
     def connect(self) -> None:
         _connect_ray(self.address, self.workers)
@@ -373,7 +397,7 @@ class RayBackend:
             while todo or pending:
                 while todo and (self.address is None or self.workers is None or len(pending) < self.workers):
                     item = todo.popleft()
-                    pending[task.remote(fn, RAY_CPUS_PER_TASK, driver, item, device)] = item
+                    pending[task.remote(fn, RAY_CPUS_PER_TASK, self.engine, driver, item, device)] = item
                 [ref], _ = _signal_safe(ray.wait, list(pending), num_returns=1)
                 item = pending.pop(ref)
                 try:

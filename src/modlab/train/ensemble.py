@@ -1,19 +1,24 @@
 """Train an ensemble — S copies of one architecture differing in init, data and learning rate — as one
 batched computation, with the plain per-model loop kept beside it as the reference.
 
-Three interchangeable ``method`` s give the same result (allclose; a test checks it):
+Four interchangeable ``method`` s give the same result (allclose; a test checks it):
 
 - ``batched``: the model's own ``stacked_forward(params, x)`` (hand-batched ``baddbmm`` / batched
   matmul over members, and over modules for :class:`~modlab.models.ModularMLP`), one autograd pass
   for the summed member losses (members are independent, so each gets exactly its own gradient);
 - ``vmap``: ``torch.func`` — ``stack_module_state``, a meta-device template, ``functional_call``
   and ``vmap(grad_and_value(member_loss))``; works for any module;
+- ``compiled``: the ``batched`` step — forward, backward, optimiser update — as one compiled graph
+  (:mod:`modlab.train.compiled`);
 - ``loop``: each member its own ``nn.Module`` and ``torch.optim`` optimizer, one after another.
 
-``auto`` is ``batched`` when the model has ``stacked_forward`` (it measured fastest on CPU, see
-``benchmarks/ensemble_speed.py``), else ``vmap``. All randomness is drawn outside the batched
-computation: the caller builds the members from their own generators, and mini-batch orders come
-from one generator per member (:class:`~modlab.train.minibatch.BatchSchedule`).
+``auto`` takes the engine chosen for the process (``--engine``,
+:func:`~modlab.train.engine.engine_choice`) or, left at ``auto``, the path that
+:func:`~modlab.train.engine.auto_path` predicts fastest for the model, device and run length from a
+fixed table (``vmap`` for a model without ``stacked_forward``). The path taken and the thread count
+are noted in the run's provenance. All randomness is drawn outside the batched computation: the
+caller builds the members from their own generators, and mini-batch orders come from one generator
+per member (:class:`~modlab.train.minibatch.BatchSchedule`).
 
 Early stopping (modlab): the last ``val_fraction`` of each member's training samples is held out;
 every ``eval_every`` steps the validation loss is measured, the best parameters kept, and a member
@@ -32,12 +37,15 @@ from pydantic import Field, model_validator
 from torch import nn
 from torch.func import functional_call, grad_and_value, stack_module_state, vmap
 
-from modlab import progress
+from modlab import progress, provenance
 from modlab.config import Config
-from modlab.train.minibatch import BatchSchedule, padded_weights
+from modlab.train.compiled import CompiledRunner
+from modlab.train.engine import auto_path, chosen_engine, note_engine
+from modlab.train.minibatch import BatchSchedule
+from modlab.train.padding import Padded, gather_batch, pad_members
 from modlab.train.stacked_optim import StackedOptimizer
 
-Method = Literal["auto", "batched", "vmap", "loop"]
+Method = Literal["auto", "batched", "vmap", "compiled", "loop"]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 Probe = Callable[[dict[str, torch.Tensor]], torch.Tensor]
 
@@ -65,13 +73,16 @@ class TrainSettings(Config):
 class EnsembleResult:
     """Trained members. params: name → (S, *shape); curves: name → (S, len(eval_steps)) with
     ``train`` (full fitting set), ``val`` (with a validation split) and every extra eval set;
-    stopped_at (S,): the step a member stopped at (``steps`` if it never did)."""
+    stopped_at (S,): the step a member stopped at (``steps`` if it never did); ``path`` the method
+    that ran; ``compile_seconds`` the time spent compiling (0 unless a compiled step was new)."""
 
     template: nn.Module
     params: dict[str, torch.Tensor]
     curves: dict[str, torch.Tensor]
     eval_steps: list[int]
     stopped_at: torch.Tensor
+    path: str = "batched"
+    compile_seconds: float = 0.0
 
     def predict(self, x: torch.Tensor, method: Method = "auto") -> torch.Tensor:
         """x (S, n, ...) → (S, n, out), member s on x[s]."""
@@ -122,25 +133,36 @@ def train_ensemble(
     padded = {name: pad_members(xs, ys, device) for name, (xs, ys) in data.items()}
     lr = torch.tensor(list(lrs) if lrs is not None else [settings.lr] * count, dtype=torch.float32, device=device)
     schedule = BatchSchedule([len(x) for x in fit[0]], settings.batch_size, generators)
-    resolved = resolve_method(models[0], method)
-    runner = _LoopRunner if resolved == "loop" else _StackedRunner
-    trainer = runner(models, settings, lr, loss, resolved, device)
-    return _run(trainer, padded, schedule, settings, loss, probes or {})
+    step_flops = 6.0 * sum(p.numel() for p in models[0].parameters()) * schedule.width * count
+    resolved = resolve_method(models[0], method, device, settings.steps, step_flops)
+    note_engine(resolved)
+    trainer = RUNNERS.get(resolved, _StackedRunner)(models, settings, lr, loss, resolved, device)
+    result = _run(trainer, padded, schedule, settings, probes or {})
+    if resolved == "compiled":
+        provenance.note("compile_seconds", round(result.compile_seconds, 3))
+    return result
 
 
-def resolve_method(model: nn.Module, method: Method) -> str:
-    if method == "auto":
-        return "batched" if hasattr(model, "stacked_forward") else "vmap"
-    if method == "batched" and not hasattr(model, "stacked_forward"):
-        raise ValueError(f"method 'batched' needs {type(model).__name__}.stacked_forward; use 'vmap'")
-    return method
+def resolve_method(
+    model: nn.Module, method: Method, device: torch.device | None = None, steps: int = 0, step_flops: float = 0.0
+) -> str:
+    """The path that runs: ``method``, else the process's engine choice, else :func:`auto_path`
+    for ``steps`` steps of ``step_flops`` FLOPs on ``device``."""
+    path = chosen_engine() if method == "auto" else method
+    if path == "auto":
+        return auto_path(hasattr(model, "stacked_forward"), device or torch.device("cpu"), steps, step_flops)
+    if path in ("batched", "compiled") and not hasattr(model, "stacked_forward"):
+        raise ValueError(f"method {path!r} needs {type(model).__name__}.stacked_forward; use 'vmap'")
+    return path
 
 
 def ensemble_forward(
     template: nn.Module, params: dict[str, torch.Tensor], x: torch.Tensor, method: Method = "auto"
 ) -> torch.Tensor:
     """Stacked params (S, …), x (S, n, ...) → (S, n, out) by the hand-batched or the vmap path."""
-    if resolve_method(template, method) == "batched":
+    if method != "auto":
+        resolve_method(template, method)
+    if method in ("auto", "batched", "compiled") and hasattr(template, "stacked_forward"):
         return template.stacked_forward(params, x)
     meta = copy.deepcopy(template).to("meta")
     return vmap(lambda p, xs: functional_call(meta, p, (xs,)))(params, x)
@@ -156,37 +178,6 @@ def split_validation(xs, ys, fraction: float):
     fit = ([x[:c] for x, c in zip(xs, cuts)], [y[:c] for y, c in zip(ys, cuts)])
     val = ([x[c:] for x, c in zip(xs, cuts)], [y[c:] for y, c in zip(ys, cuts)])
     return fit, val
-
-
-@dataclass
-class Padded:
-    """Members' samples padded to one length. x (S, n_max, ...), y (S, n_max, ...), weights (S, n_max)."""
-
-    x: torch.Tensor
-    y: torch.Tensor
-    weights: torch.Tensor
-    sizes: list[int]
-
-
-def pad_members(xs: Sequence[torch.Tensor], ys: Sequence[torch.Tensor], device: torch.device) -> Padded:
-    sizes = [len(x) for x in xs]
-    width = max(sizes)
-
-    def pad(t: torch.Tensor) -> torch.Tensor:
-        return torch.cat([t, t.new_zeros(width - len(t), *t.shape[1:])]) if len(t) < width else t
-
-    x = torch.stack([pad(t) for t in xs]).to(device)
-    y = torch.stack([pad(t) for t in ys]).to(device)
-    return Padded(x, y, padded_weights(sizes, width).to(device), sizes)
-
-
-def gather_batch(data: Padded, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Rows ``indices`` (S, B) of each member: x (S, B, ...), y (S, B, ...)."""
-
-    def take(t: torch.Tensor) -> torch.Tensor:
-        return torch.take_along_dim(t, indices.view(*indices.shape, *([1] * (t.dim() - 2))), dim=1)
-
-    return take(data.x), take(data.y)
 
 
 class _StackedRunner:
@@ -205,7 +196,8 @@ class _StackedRunner:
     def _member_loss(self, params, x, y, w):
         return (self.loss(functional_call(self.template, params, (x,)), y) * w).sum()
 
-    def step(self, x, y, w, active) -> None:
+    def step(self, data: Padded, indices: torch.Tensor | None, w, active) -> None:
+        x, y = (data.x, data.y) if indices is None else gather_batch(data, indices)
         if self.method == "vmap":
             grads, _ = self._vmapped(self.params, x, y, w)
         else:
@@ -231,6 +223,7 @@ class _LoopRunner:
 
     def __init__(self, models, settings: TrainSettings, lr, loss: LossFn, method: str, device):
         self.models = [copy.deepcopy(m).to(device) for m in models]
+        self.method = method
         self.template = copy.deepcopy(models[0]).to("meta")
         self.loss = loss
         self.optimizers = [self._optimizer(m, settings, float(rate)) for m, rate in zip(self.models, lr)]
@@ -241,7 +234,8 @@ class _LoopRunner:
             return torch.optim.Adam(model.parameters(), lr=lr)
         return torch.optim.SGD(model.parameters(), lr=lr, momentum=settings.momentum)
 
-    def step(self, x, y, w, active) -> None:
+    def step(self, data: Padded, indices: torch.Tensor | None, w, active) -> None:
+        x, y = (data.x, data.y) if indices is None else gather_batch(data, indices)
         for i, (model, optimizer) in enumerate(zip(self.models, self.optimizers)):
             if not active[i]:
                 continue
@@ -268,12 +262,14 @@ class _LoopRunner:
             model.load_state_dict({k: v[i] for k, v in params.items()}, strict=False)
 
 
+RUNNERS = {"loop": _LoopRunner, "compiled": CompiledRunner}
+
+
 def _run(
     trainer,
     padded: dict[str, Padded],
     schedule: BatchSchedule,
     settings: TrainSettings,
-    loss: LossFn,
     probes: dict[str, Probe],
 ) -> EnsembleResult:
     """The shared training loop: schedule → step → periodic evaluation and early stopping."""
@@ -316,12 +312,10 @@ def _run(
     evaluate(0)
     for step in range(1, settings.steps + 1):
         if schedule.full_batch:
-            x, y, w = fit.x, fit.y, fit.weights
+            indices, w = None, fit.weights
         else:
-            indices, w = schedule.next()
-            x, y = gather_batch(fit, indices.to(device))
-            w = w.to(device)
-        trainer.step(x, y, w, active.float())
+            indices, w = (t.to(device) for t in schedule.next())
+        trainer.step(fit, indices, w, active.float())
         if step % settings.eval_every == 0 or step == settings.steps:
             evaluate(step)
         if not active.any():
@@ -334,4 +328,6 @@ def _run(
         {k: torch.stack(v, 1).cpu() for k, v in curves.items()},
         eval_steps,
         stopped_at,
+        trainer.method,
+        getattr(trainer, "compile_seconds", 0.0),
     )
