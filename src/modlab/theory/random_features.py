@@ -152,7 +152,9 @@ def rf_losses(
         exact &= n_eqs >= p_total + 2
     asymptotic = np.flatnonzero(~exact)
     if asymptotic.size:
-        eigs, target = _padded_block(spectrum, architecture, n_modules, dim[asymptotic], p[asymptotic], parameterisation)
+        eigs, target = _padded_block(
+            spectrum, architecture, n_modules, dim[asymptotic], p[asymptotic], parameterisation
+        )
         train[asymptotic], test[asymptotic] = ridge_losses(
             n_eqs[asymptotic], eigs, target, tail[asymptotic], noise_var, ridge, n_outputs
         )
