@@ -69,6 +69,12 @@ class LinearRFConfig(Config):
     def n_eqs(self) -> int:
         return self.n_outputs * self.n
 
+    @property
+    def explicit_entries(self) -> int:
+        """Gaussian numbers one seed draws for its features: ``N · K · EXPLICIT_FACTOR · max(p, N)``."""
+        n_modules = self.n_modules if self.architecture == "modular" else 1
+        return self.n_eqs * n_modules * EXPLICIT_FACTOR * max(self.p, self.n_eqs)
+
     def model_kwargs(self) -> dict[str, Any]:
         """The model's fields as keyword arguments of :func:`modlab.theory.rf_losses` (besides n, p, m)."""
         return self.model_dump(include=set(MODEL_FIELDS)) | {"spectrum": self.spectrum}
