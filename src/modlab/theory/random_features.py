@@ -1,4 +1,4 @@
-"""Closed-form train/test loss of paper A's linear random-features model (spec A §1).
+"""Closed-form train/test loss of paper A's linear random-features model.
 
 A target with ``d`` outputs per sample is linear in white Gaussian features,
 ``y = φᵀθ + ε``, ``θ ~ N(0, Λ)``, ``ε ~ N(0, σ²)``. A network with ``p`` parameters is linear in the
