@@ -94,3 +94,13 @@ def test_presets_are_typed_and_cover_the_papers_axes():
     assert min(full.n_axis) <= 100 and max(full.n_axis) >= 100_000 and set(range(2, 10)) <= set(full.k_axis)
     with pytest.raises((ValueError, ConfigError), match="within 5 of n = p"):
         TINY.replace(n_axis=[18])
+
+
+def test_points_too_large_to_simulate_are_theory_only_and_counted(tmp_path):
+    small_budget = TINY.replace(seeds=3, peak_seeds=3, max_explicit_entries=1.5e5, m_axis=[3], k_axis=[2])
+    paths = make_figure("a-theory", small_budget, tmp_path, progress=False)
+    data = json.loads(paths["json"].read_text())
+    n_panel = data["panels"]["loss_vs_n"]
+    assert n_panel["mean"][-1] is None and n_panel["theory_test"][-1] > 0  # n = 300: 9·10⁵ features per seed
+    assert data["summary"]["samples_to_target_monolithic"]["simulation"][1] == "theory only"  # m = 4
+    assert data["summary"]["theory_only_points"] == 1  # curve points; the m = 4 reading is named above

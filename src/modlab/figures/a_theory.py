@@ -356,7 +356,15 @@ def _sample_complexity_panels(ctx: FigureContext, ax_curves, ax_n, settings: ATh
             if crossing is not None:
                 curves[f"samples_to_target_{label}_m{m}"] = crossing.pop("curve")
                 _draw_loss_curve(ax_curves, curves[f"samples_to_target_{label}_m{m}"], label, m, settings)
-            rows.append({"m": m, "theory_n": n_star, "theory_censored": censored, "best_p": p_star, **(crossing or {})})
+            rows.append(
+                {
+                    "m": m,
+                    "theory_n": n_star,
+                    "theory_censored": censored,
+                    "best_p": p_star,
+                    **(crossing or {"sim_describe": "theory only"}),
+                }
+            )
         frame = pd.DataFrame(rows)
         data[label] = _columns(frame)
         _draw_crossings(ax_n, frame, COLORS[label], f"{label}, simulation")
@@ -484,7 +492,7 @@ def _summary(curves: dict[str, pd.DataFrame], sample_data: dict[str, Any], targe
         out[f"samples_to_target_{label}"] = {
             "m": frame["m"],
             "theory": [_describe(n, c) for n, c in zip(frame["theory_n"], frame["theory_censored"])],
-            "simulation": frame.get("sim_describe", ["theory only"] * len(frame["m"])),
+            "simulation": frame["sim_describe"],
         }
     return out
 
