@@ -1,10 +1,26 @@
-"""Figure ``a-theory``: paper A's linear random-features theory against simulation (spec A §1).
+"""Figure ``a-theory``: paper A's linear random-features theory against simulation.
 
-Panels: loss vs n (double descent), vs p (with a ridge curve, asymptotic theory), vs task dimension
-m (monolithic rising, modular flat), vs the task's number of modules k at fixed m (flat: the
-monolithic spectrum depends on m only, so this invariance holds by construction in this model), and
-the sample complexity (n to reach a target test loss with the best network size) vs m.
-Theory: lines; simulation: mean ± s.e. over seeds, hollow where the theory is asymptotic.
+Six panels: loss vs n and vs p (double descent; ridge beside min-norm), vs the task dimension m
+(monolithic rising, modular flat), vs the task's number of modules k at fixed m, and the sample
+complexity: the simulated loss at each m read off where it crosses the target, and the samples
+needed vs m. Lines: the closed form (:func:`modlab.theory.rf_losses`), computed here, never stored.
+Markers: the ``linear-rf`` simulation, mean ± s.e. over seeds, hollow where the closed form is the
+asymptotic deterministic equivalent (ridge). Points near the interpolation peak (N/p between 1/2 and
+2) get ``peak_seeds`` seeds; every simulated point enters ``max_rel_error``.
+
+Two flat lines are identities of the model, not findings: the modular loss does not depend on m
+(its modules' spectra depend on their own dimension only) and the monolithic loss does not depend
+on k (its spectrum depends on m only).
+
+Presets. ``quick``: tests and the demo, p = n = 100, 95 simulated points, 2 min of CPU time
+(measured). ``full``: the paper's own axes (n and p over 10²…10⁵ around 10³; m = 2…9; k = 2…9;
+samples to target for m = 2…9, 12, 16), seeds cut to 10 (24 near the peak); the simulation draws
+every feature up to 10·max(p, N) explicitly, so the 20 points that would draw more than
+``max_explicit_entries`` per seed (n or p ≥ 3000; monolithic m ≥ 8 in the sample-complexity panel;
+m = 16, whose target needs more than 10¹² samples in theory) are theory only, listed in the JSON.
+Its 95 simulated points draw 1.7× the random numbers of ``quick`` plus 6.7·10¹¹ flops of QR:
+about 4–5 min on two cores (estimated from quick's measured rate). ``paper``: 100 seeds (400 near
+the peak), every point simulated (a GPU's work).
 """
 
 from __future__ import annotations
@@ -13,16 +29,62 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import NullFormatter
+from pydantic import Field, model_validator
 
-from modlab.sweep import SweepSpec
-from modlab.experiments.linear_rf import LinearRFConfig, theory_losses
+from modlab.config import Config
+from modlab.experiments.linear_rf import LinearRFConfig
 from modlab.figures.registry import FigureContext, figure
 from modlab.plots import mean_se, new_figure, sim_markers, theory_line
-from modlab.theory import Spectrum, rf_losses, sample_complexity
+from modlab.sweep import SweepSpec
+from modlab.theory import Spectrum, first_crossing, rf_losses, sample_complexity
 
-PRESETS: dict[str, dict[str, Any]] = {
-    "quick": dict(
+N_GRID = np.unique(np.logspace(0.5, 12, 500).astype(np.int64))  # theory's search grid for samples to target
+P_GRID = np.unique(np.logspace(0, 12, 400).astype(np.int64))
+COLORS = {"monolithic": "C0", "modular": "C3", "train": "C2", "ridge": "C1"}
+PEAK_GAP = 5  # simulated points keep |N − p| ≥ 5: closer, the test loss has infinite variance
+
+
+class ATheorySettings(Config):
+    """What ``a-theory`` sweeps. n, p: samples and parameters (per module when modular)."""
+
+    seeds: int = Field(ge=2, description="seeds per simulated point")
+    peak_seeds: int = Field(ge=2, description="seeds per point with N/p between 1/2 and 2")
+    max_explicit_entries: float = Field(gt=0, description="points drawing more N·P per seed are theory only")
+    m: int = Field(ge=1, description="task dimension of the n and p panels")
+    p_fixed: int = Field(ge=1, description="parameters of the n panel")
+    n_fixed: int = Field(ge=1, description="samples of the p panel")
+    n_axis: list[int]
+    p_axis: list[int]
+    ridge: float = Field(gt=0)
+    m_axis: list[int]
+    n_for_m: int = Field(ge=1, description="samples of the m and k panels")
+    p_for_m: int = Field(ge=1, description="monolithic parameters of the m and k panels")
+    k_axis: list[int]
+    m_for_k: int = Field(ge=1)
+    n_modules: int = Field(ge=1, description="modules of the modular network (one input dimension each)")
+    p_module: int = Field(ge=1)
+    target_loss: float = Field(gt=0)
+    m_sc: list[int] = Field(description="task dimensions of the sample-complexity panel")
+    sc_factors: list[float] = Field(description="simulated n = factor · the theory's n to target")
+
+    @model_validator(mode="after")
+    def _check(self) -> "ATheorySettings":
+        for name in ("n_axis", "p_axis", "m_axis", "k_axis", "m_sc", "sc_factors"):
+            if not getattr(self, name):
+                raise ValueError(f"{name} is empty: give at least one value")
+        near = [n for n in self.n_axis if abs(n - self.p_fixed) < PEAK_GAP]
+        near += [p for p in self.p_axis if abs(p - self.n_fixed) < PEAK_GAP]
+        if near:
+            raise ValueError(f"axis values {near} lie within {PEAK_GAP} of n = p, where the loss has infinite variance")
+        return self
+
+
+PRESETS = {
+    "quick": ATheorySettings(
         seeds=30,
+        peak_seeds=120,
+        max_explicit_entries=2e7,
         m=4,
         p_fixed=100,
         n_fixed=100,
@@ -31,17 +93,40 @@ PRESETS: dict[str, dict[str, Any]] = {
         ridge=0.01,
         m_axis=[2, 3, 4, 5, 6, 7, 8, 9],
         n_for_m=400,
+        p_for_m=100,
         k_axis=[1, 2, 3, 4, 5, 6, 7, 8, 9],
         m_for_k=6,
         n_modules=3,
         p_module=30,
         target_loss=0.3,
         m_sc=[2, 3, 4, 5, 6, 7],
-        m_sc_theory=np.arange(2, 9.01, 0.25),
         sc_factors=[0.6, 1.0, 1.6],
     ),
-    "paper": dict(
+    "full": ATheorySettings(
+        seeds=10,
+        peak_seeds=24,
+        max_explicit_entries=3e7,
+        m=4,
+        p_fixed=1000,
+        n_fixed=1000,
+        n_axis=[100, 200, 400, 700, 900, 1100, 1500, 3000, 6000, 12000, 25000, 50000, 100000],
+        p_axis=[100, 200, 400, 700, 900, 1100, 1500, 3000, 6000, 12000, 25000, 50000, 100000],
+        ridge=0.01,
+        m_axis=[2, 3, 4, 5, 6, 7, 8, 9],
+        n_for_m=1000,
+        p_for_m=300,
+        k_axis=[2, 3, 4, 5, 6, 7, 8, 9],
+        m_for_k=9,
+        n_modules=3,
+        p_module=100,
+        target_loss=0.3,
+        m_sc=[2, 3, 4, 5, 6, 7, 8, 9, 12, 16],
+        sc_factors=[0.6, 1.0, 1.6],
+    ),
+    "paper": ATheorySettings(
         seeds=100,
+        peak_seeds=400,
+        max_explicit_entries=1e12,
         m=4,
         p_fixed=1000,
         n_fixed=1000,
@@ -50,220 +135,380 @@ PRESETS: dict[str, dict[str, Any]] = {
         ridge=0.01,
         m_axis=[2, 3, 4, 5, 6, 7, 8, 9],
         n_for_m=1000,
+        p_for_m=300,
         k_axis=[2, 3, 4, 5, 6, 7, 8, 9],
         m_for_k=9,
         n_modules=3,
         p_module=300,
         target_loss=0.2,
         m_sc=[2, 3, 4, 5, 6, 7, 8],
-        m_sc_theory=np.arange(2, 9.01, 0.1),
         sc_factors=[0.6, 1.0, 1.6],
     ),
 }
-N_GRID = np.unique(np.logspace(0.5, 7, 400).astype(int))
-P_GRID = np.unique(np.logspace(0, 6.5, 300).astype(int))
-COLORS = {"monolithic": "C0", "modular": "C3", "train": "C2", "ridge": "C1"}
-
-
-def _spec(name: str, seeds: int, base: dict, axes: dict) -> SweepSpec:
-    return SweepSpec(experiment="linear-rf", name=name, base=base, axes={**axes, "seed": list(range(seeds))})
-
-
-def _point_stats(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Per point: simulated test/train mean ± s.e. and the stored theory."""
-    test = mean_se(table, by, "test_loss")
-    train = mean_se(table, by, "train_loss")
-    theory = {
-        m: mean_se(table, by, m)["mean"].to_numpy() for m in ("theory_test_loss", "theory_train_loss", "theory_exact")
-    }
-    return test.assign(
-        train_mean=train["mean"],
-        train_se=train["se"],
-        theory_test=theory["theory_test_loss"],
-        theory_train=theory["theory_train_loss"],
-        exact=theory["theory_exact"] > 0.5,
-    )
-
-
-def _curve(ctx, name, base, axis, values, x_col):
-    stats = _point_stats(ctx.sweep(_spec(name, PRESETS[ctx.preset]["seeds"], base, {axis: values})), [x_col])
-    return stats.sort_values(x_col)
 
 
 @figure(
-    "a-theory", "paper A: linear random-features theory vs simulation (loss vs n, p, m, modules; sample complexity)"
+    "a-theory",
+    "paper A: linear random-features theory vs simulation (loss vs n, p, m, modules; sample complexity)",
+    presets=PRESETS,
 )
 def make(ctx: FigureContext):
-    cfg = PRESETS[ctx.preset]
-    spectrum = Spectrum()
-    fig, axes = new_figure(5, ncols=5, width=3.6)
-    panels: dict[str, Any] = {}
-    points: list[pd.DataFrame] = []
-
-    vs_n = _curve(ctx, "a-theory vs n", dict(p=cfg["p_fixed"], m=cfg["m"]), "n", cfg["n_axis"], "n")
-    n_line = np.unique(np.logspace(np.log10(cfg["n_axis"][0]), np.log10(cfg["n_axis"][-1]), 300).astype(int))
-    line = rf_losses(n_line, cfg["p_fixed"], cfg["m"], spectrum=spectrum)
-    _draw_loss_panel(axes[0], vs_n, "n", n_line, line, COLORS["monolithic"], "min-norm")
-    axes[0].axvline(cfg["p_fixed"], color="grey", lw=0.8, ls=":")
-    axes[0].set(xlabel="training samples n", title=f"vs n (p = {cfg['p_fixed']}, m = {cfg['m']})")
-    axes[0].legend(fontsize=7)
-    panels["loss_vs_n"] = _panel_data(vs_n, "n", n_line, line)
-    points.append(vs_n)
-
-    vs_p = _curve(ctx, "a-theory vs p", dict(n=cfg["n_fixed"], m=cfg["m"]), "p", cfg["p_axis"], "p")
-    ridge_p = _curve(
-        ctx, "a-theory vs p (ridge)", dict(n=cfg["n_fixed"], m=cfg["m"], ridge=cfg["ridge"]), "p", cfg["p_axis"], "p"
+    settings: ATheorySettings = ctx.settings
+    fig, axes = new_figure(6, ncols=3, width=4.6, height=3.7)
+    n_base = dict(m=settings.m, p=settings.p_fixed)
+    p_base = dict(m=settings.m, n=settings.n_fixed)
+    curves = {
+        "loss_vs_n": _curve(ctx, "a-theory vs n", n_base, "n", settings.n_axis),
+        "loss_vs_p": _curve(ctx, "a-theory vs p", p_base, "p", settings.p_axis),
+        "loss_vs_p_ridge": _curve(
+            ctx, "a-theory vs p (ridge)", {**p_base, "ridge": settings.ridge}, "p", settings.p_axis
+        ),
+    }
+    lines = {
+        "loss_vs_n": _dense_line(n_base, "n", settings.n_axis),
+        "loss_vs_p": _dense_line(p_base, "p", settings.p_axis),
+        "loss_vs_p_ridge": _dense_line({**p_base, "ridge": settings.ridge}, "p", settings.p_axis),
+    }
+    _double_descent(axes[0], curves["loss_vs_n"], lines["loss_vs_n"], "n", COLORS["monolithic"], "min-norm")
+    _loss_axis(axes[0], [curves["loss_vs_n"]])
+    _mark_peak(axes[0], settings.p_fixed, f"n = p = {settings.p_fixed}")
+    axes[0].set(xlabel=f"training samples n (p = {settings.p_fixed}, m = {settings.m})", title="Double descent in n")
+    _double_descent(axes[1], curves["loss_vs_p"], lines["loss_vs_p"], "p", COLORS["monolithic"], "min-norm")
+    _double_descent(
+        axes[1], curves["loss_vs_p_ridge"], lines["loss_vs_p_ridge"], "p", COLORS["ridge"], f"ridge {settings.ridge:g}"
     )
-    p_line = np.unique(np.logspace(np.log10(cfg["p_axis"][0]), np.log10(cfg["p_axis"][-1]), 300).astype(int))
-    line = rf_losses(cfg["n_fixed"], p_line, cfg["m"], spectrum=spectrum)
-    ridge_line = rf_losses(cfg["n_fixed"], p_line, cfg["m"], spectrum=spectrum, ridge=cfg["ridge"])
-    _draw_loss_panel(axes[1], vs_p, "p", p_line, line, COLORS["monolithic"], "min-norm")
-    theory_line(axes[1], p_line, ridge_line["test"], COLORS["ridge"], f"ridge {cfg['ridge']} (asymptotic)", dashed=True)
-    sim_markers(axes[1], ridge_p["p"], ridge_p["mean"], ridge_p["se"], COLORS["ridge"], hollow=~ridge_p["exact"])
-    axes[1].axvline(cfg["n_fixed"], color="grey", lw=0.8, ls=":")
-    axes[1].set(xlabel="parameters p", title=f"vs p (n = {cfg['n_fixed']}, m = {cfg['m']})")
-    axes[1].legend(fontsize=7)
-    panels["loss_vs_p"] = _panel_data(vs_p, "p", p_line, line)
-    panels["loss_vs_p_ridge"] = _panel_data(ridge_p, "p", p_line, ridge_line)
-    points += [vs_p, ridge_p]
-
-    m_axis = cfg["m_axis"]
-    mono_m = _curve(ctx, "a-theory vs m", dict(n=cfg["n_for_m"], p=cfg["p_fixed"]), "m", m_axis, "m")
-    modular_base = dict(
-        n=cfg["n_for_m"], p=cfg["p_module"], architecture="modular", n_modules=cfg["n_modules"], module_dim=1
-    )
-    mod_m = _curve(ctx, "a-theory vs m (modular)", modular_base, "m", m_axis, "m")
-    ax = axes[2]
-    for label, stats, kw in (("monolithic", mono_m, dict(p=cfg["p_fixed"])), ("modular", mod_m, modular_base)):
-        theory = [theory_losses(LinearRFConfig(**{**kw, "n": cfg["n_for_m"], "m": m}))["test"] for m in m_axis]
-        theory_line(ax, m_axis, theory, COLORS[label], label)
-        sim_markers(ax, stats["m"], stats["mean"], stats["se"], COLORS[label])
-        panels[f"loss_vs_m_{label}"] = {"m": m_axis, "theory_test": theory, **_sim_columns(stats)}
-    ax.set(xlabel="task dimension m", ylabel="test loss", title=f"vs m (n = {cfg['n_for_m']})")
-    ax.legend(fontsize=7)
-    points += [mono_m, mod_m]
-
-    vs_k = _curve(
-        ctx,
-        "a-theory vs k",
-        dict(n=cfg["n_for_m"], p=cfg["p_fixed"], m=cfg["m_for_k"]),
-        "n_modules",
-        cfg["k_axis"],
-        "n_modules",
-    )
-    ax = axes[3]
-    theory_line(ax, vs_k["n_modules"], vs_k["theory_test"], COLORS["monolithic"], "monolithic theory")
-    sim_markers(ax, vs_k["n_modules"], vs_k["mean"], vs_k["se"], COLORS["monolithic"], "simulation")
-    ax.set(
-        xlabel="task's number of modules k",
-        ylabel="test loss",
-        ylim=(0, 1.5 * vs_k["mean"].max()),
-        title=f"vs k (m = {cfg['m_for_k']}, p = {cfg['p_fixed']})",
-    )
-    ax.legend(fontsize=7)
-    panels["loss_vs_k"] = {"k": vs_k["n_modules"], "theory_test": vs_k["theory_test"], **_sim_columns(vs_k)}
-    points.append(vs_k)
-
-    panels["sample_complexity"], sc_points = _sample_complexity_panel(ctx, axes[4], spectrum)
-    points += sc_points
-
-    all_points = pd.concat(points, ignore_index=True)
-    data = {"panels": panels, "preset_settings": cfg, **_agreement(all_points), "target_loss": cfg["target_loss"]}
+    _loss_axis(axes[1], [curves["loss_vs_p"], curves["loss_vs_p_ridge"]])
+    _mark_peak(axes[1], settings.n_fixed, f"p = n = {settings.n_fixed}")
+    axes[1].set(xlabel=f"parameters p (n = {settings.n_fixed}, m = {settings.m})", title="Double descent in p")
+    curves |= _dimension_panel(ctx, axes[2], settings)
+    curves["loss_vs_k"] = _modules_panel(ctx, axes[3], settings)
+    sample_complexity_data, sc_curves = _sample_complexity_panels(ctx, axes[4], axes[5], settings)
     fig.suptitle(
-        "Paper A, linear random-features model: theory (lines) vs simulation (markers, mean ± s.e.; hollow = asymptotic theory)",
+        "Paper A, linear random features: closed form (lines) vs simulation (markers: mean ± s.e. over seeds; "
+        "hollow where the closed form is asymptotic)",
         fontsize=9,
     )
+    all_curves = curves | sc_curves
+    data = {
+        "summary": _summary(all_curves, sample_complexity_data, settings.target_loss),
+        "panels": {name: _columns(frame) for name, frame in all_curves.items()},
+        "theory_lines": lines,
+        "sample_complexity": sample_complexity_data,
+    }
     return fig, data
 
 
-def _draw_loss_panel(ax, stats, x_col, x_line, line, color, label):
-    theory_line(ax, x_line, line["test"], color, f"test, {label}")
-    theory_line(ax, x_line, line["train"], COLORS["train"], "train", dashed=True)
-    sim_markers(ax, stats[x_col], stats["mean"], stats["se"], color, hollow=~stats["exact"])
-    sim_markers(ax, stats[x_col], stats["train_mean"], stats["train_se"], COLORS["train"], marker="s")
-    top = np.nanmax(np.where(np.isfinite(line["test"]), line["test"], np.nan))
-    ax.set(xscale="log", yscale="symlog", ylabel="loss per sample", ylim=(0, min(top, 20 * np.nanmedian(line["test"]))))
-    ax.set_yscale("symlog", linthresh=0.05)
+def _point(base: dict[str, Any], axis: str, value: Any) -> LinearRFConfig:
+    """One point's fields, unvalidated: a theory-only point may be too large to simulate, which the
+    config refuses; the sweep validates every point it runs."""
+    return LinearRFConfig.model_construct(**base, **{axis: value})
 
 
-def _panel_data(stats: pd.DataFrame, x_col: str, x_line, line) -> dict[str, Any]:
-    return {
-        f"{x_col}_theory": x_line,
-        "theory_test": line["test"],
-        "theory_train": line["train"],
-        x_col: stats[x_col],
-        "exact": stats["exact"],
-        **_sim_columns(stats),
+def _seeds(cfg: LinearRFConfig, settings: ATheorySettings) -> int | None:
+    """Seeds for one point: ``peak_seeds`` where N/p is between 1/2 and 2, None (theory only) where
+    one seed would draw more than ``max_explicit_entries`` features."""
+    if cfg.explicit_entries > settings.max_explicit_entries:
+        return None
+    return settings.peak_seeds if 0.5 <= cfg.n_eqs / cfg.p_total <= 2 else settings.seeds
+
+
+def _curve(ctx: FigureContext, name: str, base: dict[str, Any], axis: str, values: list) -> pd.DataFrame:
+    """One row per axis value: ``x``, simulated test/train mean ± s.e. and ``seeds`` (nan where
+    theory only), the closed form ``theory_test``/``theory_train`` and ``exact``."""
+    groups: dict[int, list] = {}
+    for value in values:
+        seeds = _seeds(_point(base, axis, value), ctx.settings)
+        if seeds is not None:
+            groups.setdefault(seeds, []).append(value)
+    rows = pd.DataFrame({axis: values})
+    stats = [
+        _stats(
+            ctx.sweep(
+                SweepSpec(
+                    experiment="linear-rf",
+                    name=f"{name} ({seeds} seeds)",
+                    base=base,
+                    axes={axis: vals, "seed": list(range(seeds))},
+                )
+            ),
+            axis,
+        )
+        for seeds, vals in groups.items()
+    ]
+    if stats:
+        rows = rows.merge(pd.concat(stats, ignore_index=True), on=axis, how="left")
+    else:
+        rows = rows.assign(mean=np.nan, se=np.nan, train_mean=np.nan, train_se=np.nan, seeds=0)
+    theory = [_theory(_point(base, axis, v)) for v in values]
+    rows = rows.assign(**{key: [t[key] for t in theory] for key in ("theory_test", "theory_train", "exact")})
+    return rows.rename(columns={axis: "x"}).assign(axis=axis, seeds=rows["seeds"].fillna(0).astype(int))
+
+
+def _stats(table: pd.DataFrame, axis: str) -> pd.DataFrame:
+    test, train = mean_se(table, [axis], "test_loss"), mean_se(table, [axis], "train_loss")
+    return test[[axis, "mean", "se"]].assign(train_mean=train["mean"], train_se=train["se"], seeds=test["count"])
+
+
+def _theory(cfg: LinearRFConfig) -> dict[str, Any]:
+    out = rf_losses(cfg.n, cfg.p, cfg.m, **cfg.model_kwargs())
+    return {"theory_test": float(out["test"]), "theory_train": float(out["train"]), "exact": bool(out["exact"])}
+
+
+def _dense_line(base: dict[str, Any], axis: str, values: list) -> dict[str, Any]:
+    """The closed form on 400 log-spaced integer values of ``axis`` across the axis range."""
+    cfg = _point(base, axis, values[0])
+    x = np.unique(np.geomspace(min(values), max(values), 400).astype(int))
+    grid = {"n": cfg.n, "p": cfg.p, "m": cfg.m, axis: x}
+    out = rf_losses(grid["n"], grid["p"], grid["m"], **cfg.model_kwargs())
+    return {"x": x, "test": out["test"], "train": out["train"]}
+
+
+def _double_descent(ax, curve: pd.DataFrame, line: dict[str, Any], axis: str, color: str, label: str) -> None:
+    theory_line(ax, line["x"], line["test"], color, f"test, {label}")
+    theory_line(ax, line["x"], line["train"], color, f"train, {label}", dashed=True, alpha=0.6)
+    sim = curve[curve["mean"].notna()]
+    hollow = ~sim["exact"].astype(bool)
+    sim_markers(ax, sim["x"], sim["mean"], sim["se"], color, hollow=hollow)
+    sim_markers(ax, sim["x"], sim["train_mean"], sim["train_se"], color, marker="s", hollow=hollow, alpha=0.6)
+
+
+def _loss_axis(ax, curves: list[pd.DataFrame]) -> None:
+    """Log x; y from 0 to 1.5 × the highest simulated point (the peak's theory is infinite), logarithmic
+    down to the decade of the smallest positive loss and linear below it (train losses of 0)."""
+    top = max(np.nanmax(c["mean"] + c["se"]) for c in curves)
+    losses = np.concatenate([c[col].to_numpy(float) for c in curves for col in ("mean", "train_mean", "theory_test")])
+    smallest = np.nanmin(losses[losses > 1e-6 * top])  # an interpolating fit's train loss is 0 up to rounding
+    ax.set(xscale="log", ylabel="loss per sample", ylim=(0, 1.5 * top))
+    ax.set_yscale("symlog", linthresh=10 ** np.floor(np.log10(smallest)))  # log down to the smallest loss, then 0
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    _legend_below(ax)
+
+
+def _mark_peak(ax, at: float, text: str) -> None:
+    ax.axvline(at, color="grey", lw=0.8, ls=":")
+    ax.annotate(
+        text,
+        (at, 0.5),
+        xycoords=("data", "axes fraction"),
+        xytext=(3, 0),
+        textcoords="offset points",
+        rotation=90,
+        va="center",
+        fontsize=7,
+        color="grey",
+    )
+
+
+def _legend_below(ax) -> None:
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
+
+
+def _dimension_panel(ctx: FigureContext, ax, settings: ATheorySettings) -> dict[str, pd.DataFrame]:
+    """Loss vs task dimension m: monolithic (rises), modular (flat, an identity)."""
+    bases = {
+        "monolithic": dict(n=settings.n_for_m, p=settings.p_for_m),
+        "modular": dict(
+            n=settings.n_for_m, p=settings.p_module, architecture="modular", n_modules=settings.n_modules, module_dim=1
+        ),
     }
-
-
-def _sim_columns(stats: pd.DataFrame) -> dict[str, Any]:
-    return {
-        "sim_test_mean": stats["mean"],
-        "sim_test_se": stats["se"],
-        "sim_train_mean": stats["train_mean"],
-        "sim_train_se": stats["train_se"],
-        "point_theory_test": stats["theory_test"],
-        "seeds": stats["count"],
-    }
-
-
-def _agreement(points: pd.DataFrame) -> dict[str, Any]:
-    """``max_rel_error`` over exact-theory points whose s.e. is below 1% of the mean; the same over
-    asymptotic points as ``max_rel_error_asymptotic``; and how many points each covers."""
-    finite = np.isfinite(points["theory_test"]) & (points["se"] < 0.01 * points["mean"])
-    rel = (points["mean"] - points["theory_test"]).abs() / points["theory_test"]
     out = {}
-    for name, mask in (
-        ("max_rel_error", finite & points["exact"]),
-        ("max_rel_error_asymptotic", finite & ~points["exact"]),
-    ):
-        out[name] = float(rel[mask].max()) if mask.any() else None
-        out[f"{name}_points"] = int(mask.sum())
+    for label, base in bases.items():
+        curve = _curve(ctx, f"a-theory vs m ({label})", base, "m", settings.m_axis)
+        note = "" if label == "monolithic" else ", flat by identity"
+        theory_line(ax, curve["x"], curve["theory_test"], COLORS[label], f"{label}{note}")
+        sim_markers(ax, curve["x"], curve["mean"], curve["se"], COLORS[label])
+        out[f"loss_vs_m_{label}"] = curve
+    ax.set(xlabel=f"task dimension m (n = {settings.n_for_m})", ylabel="test loss", title="Task dimension")
+    ax.set_ylim(bottom=0)
+    _legend_below(ax)
     return out
 
 
-def _sample_complexity_panel(ctx: FigureContext, ax, spectrum: Spectrum):
-    """Theory: n to reach the target with the best p, vs m. Simulation: the loss at n ∈ factors·n*
-    (p fixed at the theory's best size), interpolated log-log where it crosses the target."""
-    cfg = PRESETS[ctx.preset]
-    target = cfg["target_loss"]
+def _modules_panel(ctx: FigureContext, ax, settings: ATheorySettings) -> pd.DataFrame:
+    """Monolithic loss vs the task's number of modules k at fixed m: flat, an identity of the model."""
+    base = dict(n=settings.n_for_m, p=settings.p_for_m, m=settings.m_for_k)
+    curve = _curve(ctx, "a-theory vs k", base, "n_modules", settings.k_axis)
+    theory_line(ax, curve["x"], curve["theory_test"], COLORS["monolithic"], "monolithic, flat by identity")
+    sim_markers(ax, curve["x"], curve["mean"], curve["se"], COLORS["monolithic"])
+    ax.set(xlabel=f"task's number of modules k (m = {settings.m_for_k})", ylabel="test loss", title="Task modules")
+    ax.set_ylim(0, 1.5 * np.nanmax(curve["theory_test"]))
+    _legend_below(ax)
+    return curve
+
+
+def _sample_complexity_panels(ctx: FigureContext, ax_curves, ax_n, settings: ATheorySettings):
+    """Samples to reach ``target_loss`` with the best network size, vs m. Theory: the closed form
+    minimised over p on a grid. Simulation: the loss at n = factors · (the theory's n) with p at the
+    theory's best size, read off where its mean crosses the target (log-log; s.e. by the delta
+    method from the bracketing points' s.e.; open markers where censored)."""
+    target = settings.target_loss
     models = {
-        "monolithic": dict(spectrum=spectrum),
-        "modular": dict(spectrum=spectrum, architecture="modular", n_modules=cfg["n_modules"], module_dim=1),
+        "monolithic": {},
+        "modular": dict(architecture="modular", n_modules=settings.n_modules, module_dim=1),
     }
-    data: dict[str, Any] = {"m_theory": cfg["m_sc_theory"], "m": cfg["m_sc"]}
-    points = []
+    m_line = np.arange(min(settings.m_sc), max(settings.m_sc) + 0.01, 0.25)
+    data: dict[str, Any] = {"target_loss": target, "m": settings.m_sc, "m_theory": m_line}
+    curves: dict[str, pd.DataFrame] = {}
     for label, model in models.items():
-        line = sample_complexity(target, cfg["m_sc_theory"], n_grid=N_GRID, p_grid=P_GRID, **model)
-        theory_line(ax, cfg["m_sc_theory"], line["n"], COLORS[label], label)
-        at = sample_complexity(target, np.array(cfg["m_sc"]), n_grid=N_GRID, p_grid=P_GRID, **model)
-        sim_n, sim_stats = [], []
-        for m, n_star, p_star in zip(cfg["m_sc"], at["n"], at["p"]):
-            n_axis = sorted({max(2, int(round(n_star * f))) for f in cfg["sc_factors"]})
-            base = {k: v for k, v in model.items() if k != "spectrum"} | dict(m=int(m), p=int(p_star))
-            stats = _curve(ctx, f"a-theory sample complexity {label} m={m}", base, "n", n_axis, "n")
-            sim_n.append(_crossing(stats["n"].to_numpy(), stats["mean"].to_numpy(), target))
-            sim_stats.append(stats)
-        sim_markers(ax, cfg["m_sc"], sim_n, np.zeros(len(sim_n)), COLORS[label])
-        data[label] = {"theory_n": line["n"], "theory_n_at_m": at["n"], "best_p_at_m": at["p"], "sim_n": sim_n}
-        points += sim_stats
-    ax.set(
+        line = sample_complexity(target, m_line, n_grid=N_GRID, p_grid=P_GRID, spectrum=Spectrum(), **model)
+        theory_line(ax_n, m_line, line["n"], COLORS[label], f"{label}, theory")
+        at = sample_complexity(target, settings.m_sc, n_grid=N_GRID, p_grid=P_GRID, spectrum=Spectrum(), **model)
+        rows = []
+        for m, n_star, p_star, censored in zip(settings.m_sc, at["n"], at["p"], at["censored"]):
+            crossing = _simulated_crossing(ctx, settings, label, {**model, "m": m}, n_star, p_star, censored)
+            if crossing is not None:
+                curves[f"samples_to_target_{label}_m{m}"] = crossing.pop("curve")
+                _draw_loss_curve(ax_curves, curves[f"samples_to_target_{label}_m{m}"], label, m, settings)
+            rows.append(
+                {
+                    "m": m,
+                    "theory_n": n_star,
+                    "theory_censored": censored,
+                    "best_p": p_star,
+                    **(crossing or {"sim_describe": "theory only"}),
+                }
+            )
+        frame = pd.DataFrame(rows)
+        data[label] = _columns(frame)
+        _draw_crossings(ax_n, frame, COLORS[label], f"{label}, simulation")
+    ax_curves.axhline(target, color="k", lw=0.8, ls="--")
+    ax_curves.annotate(
+        f"target {target:g}",
+        (0.02, target),
+        xycoords=("axes fraction", "data"),
+        xytext=(0, 3),
+        textcoords="offset points",
+        fontsize=7,
+    )
+    ax_curves.annotate("darker: larger m", (0.98, 0.98), xycoords="axes fraction", ha="right", va="top", fontsize=7)
+    ax_curves.xaxis.set_minor_formatter(NullFormatter())
+    _legend_below(ax_curves)
+    ax_curves.set(
+        xscale="log",
+        yscale="log",
+        xlabel="training samples n (best p per m)",
+        ylabel="test loss",
+        title="Reading off samples to target",
+    )
+    ax_n.set(
         yscale="log",
         xlabel="task dimension m",
-        ylabel=f"samples to reach test loss {target}",
-        title="sample complexity (best p)",
+        ylabel=f"samples to reach test loss {target:g}",
+        title="Samples to target (best p)",
     )
-    ax.legend(fontsize=7)
-    return data, points
+    _legend_below(ax_n)
+    return data, curves
 
 
-def _crossing(n: np.ndarray, loss: np.ndarray, target: float) -> float:
-    """Log-log interpolated n where a decreasing loss curve crosses ``target`` (nan if it does not)."""
-    below = np.flatnonzero(loss <= target)
-    if below.size == 0 or below[0] == 0:
+def _simulated_crossing(ctx, settings, label, model, n_star, p_star, censored) -> dict[str, Any] | None:
+    """Simulate around the theory's n; None where the theory is censored or the point is theory only."""
+    if censored is not None:
+        return None
+    p_star = int(p_star)
+    n_values = sorted(
+        {_off_peak(int(round(n_star * f)), p_star * model.get("n_modules", 1)) for f in settings.sc_factors}
+    )
+    base = {**model, "p": p_star}
+    if _seeds(_point(base, "n", max(n_values)), settings) is None:
+        return None
+    curve = _curve(ctx, f"a-theory samples to target {label} m={model['m']}", base, "n", n_values)
+    found = first_crossing(curve["x"], curve["mean"], settings.target_loss)
+    return {
+        "sim_n": found.value if found.censored is None else found.bound,
+        "sim_n_se": _crossing_se(curve, found.value),
+        "sim_censored": found.censored,
+        "sim_describe": found.describe(),
+        "curve": curve,
+    }
+
+
+def _off_peak(n: int, p_total: int) -> int:
+    """``n`` moved to ``p_total ± PEAK_GAP`` when closer to the peak than that."""
+    if abs(n - p_total) >= PEAK_GAP:
+        return max(n, 2)
+    return p_total + PEAK_GAP if n >= p_total else max(2, p_total - PEAK_GAP)
+
+
+def _crossing_se(curve: pd.DataFrame, n_cross: float) -> float:
+    """Delta-method s.e. of the crossing: relative s.e. of the loss at the crossing over the
+    log-log slope of the bracketing points."""
+    if not np.isfinite(n_cross):
         return float("nan")
-    i = below[0]
-    lo, hi = np.log(loss[i - 1]), np.log(loss[i])
-    frac = (lo - np.log(target)) / (lo - hi)
-    return float(np.exp(np.log(n[i - 1]) + frac * (np.log(n[i]) - np.log(n[i - 1]))))
+    i = int(np.clip(np.searchsorted(curve["x"].to_numpy(), n_cross), 1, len(curve) - 1))
+    x, mean, se = (curve[c].to_numpy()[i - 1 : i + 1] for c in ("x", "mean", "se"))
+    slope = np.diff(np.log(mean))[0] / np.diff(np.log(x))[0]
+    return float(n_cross * np.mean(se / mean) / abs(slope))
+
+
+def _draw_loss_curve(ax, curve: pd.DataFrame, label: str, m: int, settings: ATheorySettings) -> None:
+    """One m's simulated loss around its crossing; darker for larger m, the method named once."""
+    shade = 0.35 + 0.65 * (m - min(settings.m_sc)) / max(1, max(settings.m_sc) - min(settings.m_sc))
+    ax.errorbar(
+        curve["x"],
+        curve["mean"],
+        yerr=curve["se"],
+        color=COLORS[label],
+        alpha=shade,
+        marker="o",
+        ms=3,
+        lw=0.8,
+        capsize=1.5,
+        label=label if m == settings.m_sc[0] else None,
+    )
+
+
+def _draw_crossings(ax, frame: pd.DataFrame, color: str, label: str) -> None:
+    if "sim_n" not in frame:
+        return
+    found = frame[frame["sim_n"].notna()]
+    sim_markers(
+        ax, found["m"], found["sim_n"], found["sim_n_se"].fillna(0), color, label, hollow=found["sim_censored"].notna()
+    )
+
+
+def _summary(curves: dict[str, pd.DataFrame], sample_data: dict[str, Any], target: float) -> dict[str, Any]:
+    """What a report quotes: the worst relative gap between simulation and closed form over every
+    simulated point (exact and asymptotic separately), with its s.e. and where it is; the number of
+    theory-only points; samples to target per m, theory and simulation."""
+    rows = pd.concat([c.assign(panel=name) for name, c in curves.items()], ignore_index=True)
+    simulated = rows[rows["mean"].notna() & np.isfinite(rows["theory_test"])]
+    rel = (simulated["mean"] - simulated["theory_test"]).abs() / simulated["theory_test"]
+    out: dict[str, Any] = {}
+    for suffix, mask in (("", simulated["exact"].astype(bool)), ("_asymptotic", ~simulated["exact"].astype(bool))):
+        name = f"max_rel_error{suffix}"
+        out[f"{name}_points"] = int(mask.sum())
+        if not mask.any():
+            out[name] = None
+            continue
+        worst = rel[mask].idxmax()
+        point = simulated.loc[worst]
+        out[name] = float(rel[worst])
+        out[f"{name}_se"] = float(point["se"] / point["theory_test"])
+        out[f"{name}_at"] = f"{point['panel']}, {point['axis']} = {point['x']:g} ({int(point['seeds'])} seeds)"
+    z = (simulated["mean"] - simulated["theory_test"]) / simulated["se"]
+    out["max_abs_z"] = float(z.abs().max())  # largest gap in standard errors, over every simulated point
+    out["simulated_points"] = len(simulated)
+    out["theory_only_points"] = int(rows["mean"].isna().sum())
+    out["target_loss"] = target
+    for label in ("monolithic", "modular"):
+        frame = sample_data[label]
+        out[f"samples_to_target_{label}"] = {
+            "m": frame["m"],
+            "theory": [_describe(n, c) for n, c in zip(frame["theory_n"], frame["theory_censored"])],
+            "simulation": frame["sim_describe"],
+        }
+    return out
+
+
+def _describe(n: float, censored: str | None) -> str:
+    if censored == "right":
+        return f"> {N_GRID[-1]:.0e}"
+    return f"{n:.4g}" if censored is None else f"≤ {n:g}"
+
+
+def _columns(frame: pd.DataFrame) -> dict[str, list]:
+    """A table as JSON columns (NaN where a value does not exist, e.g. theory-only points)."""
+    return {
+        col: [None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in frame[col].tolist()]
+        for col in frame.columns
+    }

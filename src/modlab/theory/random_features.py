@@ -1,4 +1,4 @@
-"""Closed-form train/test loss of paper A's linear random-features model (spec A §1).
+"""Closed-form train/test loss of paper A's linear random-features model.
 
 A target with ``d`` outputs per sample is linear in white Gaussian features,
 ``y = φᵀθ + ε``, ``θ ~ N(0, Λ)``, ``ε ~ N(0, σ²)``. A network with ``p`` parameters is linear in the
@@ -25,6 +25,7 @@ from typing import Literal
 
 import numpy as np
 
+from modlab.theory.crossing import first_crossing
 from modlab.theory.spectrum import Spectrum
 
 Architecture = Literal["monolithic", "modular"]
@@ -135,25 +136,38 @@ def rf_losses(
 
     ``p`` is the network's parameter count (monolithic) or per-module count (modular); ``m`` may be
     fractional (the spectra are continuous in the dimension). Returns ``{"train", "test", "exact"}``
-    arrays of the broadcast shape; ``exact`` is False where the value is the asymptotic deterministic
-    equivalent.
+    arrays of the broadcast shape (0-d for scalar arguments); ``exact`` is False where the value is the
+    asymptotic deterministic equivalent.
     """
-    n, p, m = (a.astype(float) for a in np.broadcast_arrays(np.asarray(n), np.asarray(p), np.asarray(m)))
+    _check_model(architecture, parameterisation, ridge)
+    n, p, m = np.broadcast_arrays(np.asarray(n, float), np.asarray(p, float), np.asarray(m, float))
+    shape = n.shape
+    n, p, m = (a.reshape(-1) for a in (n, p, m))  # 1-d from here on: results are written by index
     p_total, dim, head, tail = model_block(spectrum, architecture, m, n_modules, module_dim, p)
     n_eqs = n_outputs * n
     noise_var = noise**2
-    train, test = min_norm_losses(n_eqs, p_total, head, tail, noise_var, n_outputs)
+    train, test = (np.array(a, float) for a in min_norm_losses(n_eqs, p_total, head, tail, noise_var, n_outputs))
     exact = np.full(n.shape, ridge == 0)
     if parameterisation == "feature_cov":
         exact &= n_eqs >= p_total + 2
     asymptotic = np.flatnonzero(~exact)
     if asymptotic.size:
-        flat = [a.reshape(-1)[asymptotic] for a in (n_eqs, p, dim, tail)]
-        eigs, target = _padded_block(spectrum, architecture, n_modules, flat[2], flat[1], parameterisation)
-        train.reshape(-1)[asymptotic], test.reshape(-1)[asymptotic] = ridge_losses(
-            flat[0], eigs, target, flat[3], noise_var, ridge, n_outputs
+        eigs, target = _padded_block(
+            spectrum, architecture, n_modules, dim[asymptotic], p[asymptotic], parameterisation
         )
-    return {"train": train, "test": test, "exact": exact}
+        train[asymptotic], test[asymptotic] = ridge_losses(
+            n_eqs[asymptotic], eigs, target, tail[asymptotic], noise_var, ridge, n_outputs
+        )
+    return {"train": train.reshape(shape), "test": test.reshape(shape), "exact": exact.reshape(shape)}
+
+
+def _check_model(architecture: str, parameterisation: str, ridge: float) -> None:
+    if architecture not in ("monolithic", "modular"):
+        raise ValueError(f"architecture = {architecture!r}: allowed monolithic, modular")
+    if parameterisation not in ("white", "feature_cov"):
+        raise ValueError(f"parameterisation = {parameterisation!r}: allowed white, feature_cov")
+    if not ridge >= 0:
+        raise ValueError(f"ridge = {ridge}: must be a number ≥ 0")
 
 
 def _padded_block(spectrum, architecture, n_modules, dims, ps, parameterisation):
@@ -180,28 +194,23 @@ def sample_complexity(
     """Fewest samples whose best network size reaches ``test ≤ target_loss``, for each ``m``.
 
     The network size is tuned: for each ``n`` in ``n_grid`` the test loss is minimised over ``p_grid``;
-    the answer is interpolated log-log between the two grid points that bracket the target (``nan``
-    if ``n_grid`` never reaches it). Returns ``{"n": (M,), "p": (M,)}``, ``p`` the best size there.
+    the answer is the first crossing of that curve (:func:`~modlab.theory.crossing.first_crossing`,
+    log-log). Returns ``{"n": (M,), "p": (M,), "censored": (M,) of None | "left" | "right"}``: ``n`` is
+    ``n_grid[0]`` when the grid starts below the target (left-censored) and ``nan`` when it never
+    reaches it (right-censored); ``p`` is the best size at the first grid point that reaches it.
     """
-    m = np.atleast_1d(np.asarray(m))
+    m = np.atleast_1d(np.asarray(m, float))
     n_grid = np.asarray(n_grid)
     p_grid = np.asarray(p_grid)
     grid_n, grid_p, grid_m = np.meshgrid(n_grid, p_grid, m, indexing="ij")
     test = rf_losses(grid_n, grid_p, grid_m, **model)["test"]
-    best_p_index = np.argmin(test, axis=1)
-    best = np.min(test, axis=1)  # (n, m)
-    needed = np.full(m.shape, np.nan)
-    size = np.full(m.shape, np.nan)
+    best_p = p_grid[np.argmin(test, axis=1)]  # (n, m)
+    best = np.min(test, axis=1)
+    needed, size, censored = np.full(m.shape, np.nan), np.full(m.shape, np.nan), np.full(m.shape, None, object)
     for j in range(m.size):
+        crossing = first_crossing(n_grid, best[:, j], target_loss)
+        needed[j], censored[j] = crossing.value, crossing.censored
         reached = np.flatnonzero(best[:, j] <= target_loss)
-        if reached.size == 0:
-            continue
-        i = reached[0]
-        size[j] = p_grid[best_p_index[i, j]]
-        if i == 0:
-            needed[j] = n_grid[0]
-            continue
-        lo, hi = np.log(best[i - 1, j]), np.log(best[i, j])
-        frac = (lo - np.log(target_loss)) / (lo - hi)
-        needed[j] = np.exp(np.log(n_grid[i - 1]) + frac * (np.log(n_grid[i]) - np.log(n_grid[i - 1])))
-    return {"n": needed, "p": size}
+        if reached.size:
+            size[j] = best_p[reached[0], j]
+    return {"n": needed, "p": size, "censored": censored}

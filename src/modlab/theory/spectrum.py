@@ -1,4 +1,4 @@
-"""Eigenvalue spectra of paper A's linear random-features model (spec A §1).
+"""Eigenvalue spectra of paper A's linear random-features model.
 
 A task of intrinsic dimension ``dim`` has target coefficients ``θ ~ N(0, Λ(dim))`` on white features.
 Three families, all with total power ``scale`` (= Tr Λ, the variance of the target):
@@ -9,7 +9,8 @@ Three families, all with total power ``scale`` (= Tr Λ, the variance of the tar
 - ``equal``: ``N(dim) = round(Ω^dim)`` features of weight ``c / N(dim)`` (log samples linear in dim).
 - ``truncated_power``: ``λ_i ∝ i^(−alpha)`` for ``i ≤ N(dim)``, normalised to total ``c``.
 
-``Ω`` (``omega``) = 1.2 reproduces the shape of the paper's Fig. 3 (a modlab estimate, spec A §1).
+``Ω`` (``omega``) = 1.2 reproduces the shape of the paper's Fig. 3, a modlab estimate: the samples
+needed for test loss 0.3 then grow from 28 at m = 2 to 7.7·10³ at m = 9, log n convex in m.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from scipy.special import zeta
 
 SpectrumFamily = Literal["power_increment", "equal", "truncated_power"]
-MAX_TRUNCATED_FEATURES = 10_000_000
+EULER_MACLAURIN_START = 64
 
 
 @dataclass(frozen=True)
@@ -72,10 +74,29 @@ class Spectrum:
 
 
 def _harmonic(n: np.ndarray, alpha: float) -> np.ndarray:
-    """Generalised harmonic number ``H(n, alpha) = Σ_{i ≤ n} i^(−alpha)``, elementwise."""
-    n = np.asarray(n, dtype=float)
-    top = int(np.max(n, initial=0))
-    if top > MAX_TRUNCATED_FEATURES:
-        raise ValueError(f"truncated_power spectrum with {top} features: at most {MAX_TRUNCATED_FEATURES}")
-    partial = np.concatenate([[0.0], np.cumsum(np.arange(1, top + 1, dtype=float) ** -alpha)])
-    return partial[n.astype(int)]
+    """Generalised harmonic number ``H(n, α) = Σ_{i ≤ n} i^(−α)``, elementwise, for any finite n ≥ 0.
+
+    ``α > 1``: ``ζ(α) − ζ(α, n + 1)`` (Hurwitz zeta; scipy's is nan for α ≤ 1). Otherwise the terms
+    below ``EULER_MACLAURIN_START`` are summed exactly and the rest by Euler–Maclaurin with three
+    Bernoulli corrections, whose remainder is below ``1e-15`` of the sum.
+    """
+    n = np.floor(np.asarray(n, dtype=float))
+    if alpha > 1:
+        return np.where(n > 0, zeta(alpha, 1) - zeta(alpha, n + 1), 0.0)
+    start = EULER_MACLAURIN_START
+    exact = np.concatenate([[0.0], np.cumsum(np.arange(1, start, dtype=float) ** -alpha)])
+    head = exact[np.minimum(n, start - 1).astype(int)]
+    return np.where(n < start, head, exact[-1] + _euler_maclaurin_sum(np.maximum(n, start), start, alpha))
+
+
+def _euler_maclaurin_sum(stop: np.ndarray, start: int, alpha: float) -> np.ndarray:
+    """``Σ_{start ≤ i ≤ stop} i^(−α)``: integral, end-point terms, and B₂, B₄, B₆ corrections."""
+    a, b = float(start), stop
+    integral = np.log(b / a) if alpha == 1 else (b ** (1 - alpha) - a ** (1 - alpha)) / (1 - alpha)
+    total = integral + (a**-alpha + b**-alpha) / 2
+    # f^(2k−1)(x) = −α(α+1)…(α+2k−2) x^(−α−2k+1); coefficient B_2k / (2k)!
+    for k, bernoulli in ((1, 1 / 12), (2, -1 / 720), (3, 1 / 30240)):
+        rising = np.prod(alpha + np.arange(2 * k - 1))
+        power = -alpha - 2 * k + 1
+        total = total + bernoulli * (-rising) * (b**power - a**power)
+    return total
