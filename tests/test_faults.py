@@ -24,7 +24,7 @@ from modlab.sweep.backends import threads_per_worker
 from modlab.store import Store
 
 SEEDS = [0, 1, 2, 3]
-N_VALUES = [2000, 2200, 2400, 2600, 2800, 3000, 3200, 3400]
+N_VALUES = [500, 550, 600, 650, 700, 750, 800, 850]
 SPEC = {"experiment": "linear-rf", "name": "faults", "base": {"m": 4, "p": 400}, "axes": {"n": N_VALUES, "seed": SEEDS}}
 RUNS = len(N_VALUES) * len(SEEDS)
 BATCH = len(SEEDS)  # the seeds of one n are simulated as one batch
