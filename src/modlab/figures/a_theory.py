@@ -35,13 +35,18 @@ from pydantic import Field, model_validator
 from modlab.config import Config
 from modlab.experiments.linear_rf import LinearRFConfig
 from modlab.figures.registry import FigureContext, figure
-from modlab.plots import mean_se, new_figure, sim_markers, theory_line
+from modlab.plots import METHOD_COLORS, mean_se, new_figure, sim_markers, theory_line
 from modlab.sweep import SweepSpec
 from modlab.theory import Spectrum, first_crossing, rf_losses, sample_complexity
 
 N_GRID = np.unique(np.logspace(0.5, 12, 500).astype(np.int64))  # theory's search grid for samples to target
 P_GRID = np.unique(np.logspace(0, 12, 400).astype(np.int64))
-COLORS = {"monolithic": "C0", "modular": "C3", "train": "C2", "ridge": "C1"}
+COLORS = {  # the paper-A colours of the two networks; train and ridge lines in colours no method uses
+    "monolithic": METHOD_COLORS["monolithic"],
+    "modular": METHOD_COLORS["modular (true projections)"],
+    "train": "C8",
+    "ridge": "C9",
+}
 PEAK_GAP = 5  # simulated points keep |N − p| ≥ 5: closer, the test loss has infinite variance
 
 
