@@ -3,8 +3,10 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+REPORT_PRESET ?= full
+REPORT_OUT ?= docs/report
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench report clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +31,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --durations=15
+
+# The reproduction report: every figure at REPORT_PRESET, resumed from REPORT_OUT/modlab.sqlite.
+report: $(STAMP)
+	$(BIN)/modlab report --preset $(REPORT_PRESET) --out $(REPORT_OUT) --no-progress
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/theory_speed.py
