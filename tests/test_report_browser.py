@@ -44,7 +44,7 @@ def open_page(index: Path, profile: Path, screenshot: Path | None = None) -> tup
         "--v=0",
     ]
     url = index.resolve().as_uri()
-    dom = subprocess.run([BROWSER, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120)
+    dom = subprocess.run([BROWSER, *flags, "--dump-dom", url], check=False, capture_output=True, text=True, timeout=120)
     if screenshot is not None:
         shot = ["--hide-scrollbars", "--window-size=1280,2400", f"--screenshot={screenshot}"]
         subprocess.run([BROWSER, *flags, *shot, url], capture_output=True, timeout=120, check=True)

@@ -71,15 +71,18 @@ def _m(end):
     return number("fig", f"m[{end}]", ("curve", "m", end))
 
 
+def _pair(key):
+    return number("fig", key, ("pair", key))
+
+
 def test_quantities_compute_what_their_formula_says():
     assert measure(Ratio(_n(1), _n(0)), FIGURES).value == 4
     assert measure(Difference(_n(1), _n(0)), FIGURES).value == 300
     assert measure(GrowthPerStep(_n(1), _n(0), _m(1), _m(0)), FIGURES).value == pytest.approx(2.0)
     assert measure(GrowthPerStep(_n(-1), _n(0), _m(-1), _m(0)), FIGURES).value == math.inf
     assert measure(GapChange(_n(1), _n(0), _m(1), _m(0)), FIGURES).value == (400 - 100) - (4 - 2)
-    pair = lambda key: number("fig", key, ("pair", key))  # noqa: E731
-    assert measure(MaxAbsDifference(pair("a"), pair("b")), FIGURES).value == pytest.approx(0.3)
-    assert "same length" in measure(MaxAbsDifference(pair("a"), pair("short")), FIGURES).problem
+    assert measure(MaxAbsDifference(_pair("a"), _pair("b")), FIGURES).value == pytest.approx(0.3)
+    assert "same length" in measure(MaxAbsDifference(_pair("a"), _pair("short")), FIGURES).problem
     assert Ratio(_n(1), _n(0)).formula() == "n[1] / n[0]"
 
 
