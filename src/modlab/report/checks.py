@@ -85,15 +85,13 @@ def show_path(path: Path) -> str:
 
 
 def _walk(data: Any, path: Path) -> tuple[bool, Any]:
+    """(found, value) at ``path``: string parts index dicts, integer parts index lists."""
     for part in path:
-        if (
-            isinstance(part, int)
-            and isinstance(data, list)
-            and -len(data) <= part < len(data)
-            or isinstance(part, str)
-            and isinstance(data, dict)
-            and part in data
-        ):
+        if isinstance(part, int):
+            if not (isinstance(data, list) and -len(data) <= part < len(data)):
+                return False, None
+            data = data[part]
+        elif isinstance(data, dict) and part in data:
             data = data[part]
         else:
             return False, None
