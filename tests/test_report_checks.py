@@ -78,8 +78,8 @@ def _pair(key):
 def test_quantities_compute_what_their_formula_says():
     assert measure(Ratio(_n(1), _n(0)), FIGURES).value == 4
     assert measure(Difference(_n(1), _n(0)), FIGURES).value == 300
-    assert measure(GrowthPerStep(_n(1), _n(0), _m(1), _m(0)), FIGURES).value == pytest.approx(2.0)
-    assert measure(GrowthPerStep(_n(-1), _n(0), _m(-1), _m(0)), FIGURES).value == math.inf
+    assert measure(GrowthPerStep("n growth", _n(1), _n(0), _m(1), _m(0)), FIGURES).value == pytest.approx(2.0)
+    assert measure(GrowthPerStep("n growth", _n(-1), _n(0), _m(-1), _m(0)), FIGURES).value == math.inf
     assert measure(GapChange(_n(1), _n(0), _m(1), _m(0)), FIGURES).value == (400 - 100) - (4 - 2)
     assert measure(MaxAbsDifference(_pair("a"), _pair("b")), FIGURES).value == pytest.approx(0.3)
     assert "same length" in measure(MaxAbsDifference(_pair("a"), _pair("short")), FIGURES).problem

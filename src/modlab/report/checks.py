@@ -199,8 +199,10 @@ class GapChange(Quantity):
 @dataclass(frozen=True)
 class GrowthPerStep(Quantity):
     """``(y_end / y_start) ^ (1 / (x_end − x_start))``: the factor by which y multiplies per unit of
-    x between two points (constant for exponential growth); +inf when ``y_end`` was never reached."""
+    x between two points (constant for exponential growth); +inf when ``y_end`` was never reached.
+    ``what`` names it on the page (the four numbers are listed beside it)."""
 
+    what: str
     y_end: Number
     y_start: Number
     x_end: Number
@@ -217,7 +219,7 @@ class GrowthPerStep(Quantity):
         return (y_end / y_start) ** (1.0 / (x_end - x_start))
 
     def formula(self):
-        return f"({self.y_end.label} / {self.y_start.label}) ^ (1 / ({self.x_end.label} − {self.x_start.label}))"
+        return self.what
 
 
 @dataclass(frozen=True)
