@@ -302,14 +302,15 @@ PAPER_A = (
 DYNAMICS = ("b-dense", "b-split", "b-segregated", "b-shallow")
 
 
-def systematicity(figure: str, *path: str) -> Number:
-    label = f"{figure} systematicity" if not path else f"{path[-2].replace('_', ' ')} systematicity"
-    return number(figure, label, ("summary", "systematicity"), path or ("systematicity",))
+def systematicity(figure: str) -> Number:
+    return number(figure, f"{figure} systematicity", ("summary", "systematicity"), "systematicity")
 
 
 def rule_systematicity(rule: str) -> Check:
+    label = f"{rule.replace('_', ' ')} systematicity"
+    paths = (("summary", "systematicity", rule), ("rules", rule, "systematicity"))
     return Check(
-        Value(systematicity("b-rules", "rules", rule, "systematicity")),
+        Value(number("b-rules", label, *paths)),
         at_most=0.9,
         if_fails=f"Under the {rule.replace('_', ' ')} rule the dense network became systematic.",
     )
@@ -319,6 +320,7 @@ def heldout(setting: str) -> Number:
     return number(
         "b-heldout",
         f"{setting} held-out compositional loss",
+        ("summary", "final_compositional_test_loss", setting),
         ("final_compositional_test_loss", setting),
         ("settings", setting, "test_loss_comp", "final_mean"),
     )
@@ -389,7 +391,8 @@ PAPER_B = (
                     number(
                         "b-dense",
                         "theory share P/(k1 r² + P)",
-                        ("summary", "systematic_share_dense_theory"),
+                        ("summary", "systematicity_dense_theory"),
+                        "systematicity_dense_theory",
                         "systematic_share_dense_theory",
                     ),
                 ),
@@ -453,7 +456,7 @@ PAPER_B = (
                     number(
                         "b-fullrank",
                         f"n1 = {n1}: max |paper's test − rank test|",
-                        ("summary", f"max_gap_rank_vs_paper n1={n1}"),
+                        ("summary", f"n1={n1}", "max_gap_rank_vs_paper"),
                         (f"n1={n1}", "max_gap_rank_vs_paper"),
                     )
                 ),
