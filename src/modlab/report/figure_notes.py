@@ -45,6 +45,7 @@ def _sample_row(method: str, paper: str, m: int) -> PaperNumber:
         number(
             "a-sample-complexity",
             f"{method} n at m = {m}",
+            ("sample_complexity", method, "id", "n"),
             ("sample_complexity", method, "id", "n_mean"),
             at=("m", m),
             unreached=True,
@@ -145,10 +146,9 @@ NOTES: dict[str, FigureNote] = {
     ),
     "a-sample-complexity": FigureNote(
         "Samples needed to reach a target test loss against the task dimension m on the sine task, in and out of "
-        "distribution, for five ways of learning it: monolithic, modular by plain gradient descent, a mixture of "
-        "experts, and modular with projections found first by the kernel rule (joint, and the paper's per-module "
-        "Algorithm 1); grey lines: the random-features theory's trend. Right: test loss against n at the largest "
-        "m. Mean ± s.e. over task and network seeds.",
+        "distribution: monolithic, modular by plain gradient descent, a mixture of experts, modular with projections "
+        "found first by the kernel rule (joint, and the paper's per-module Algorithm 1) and, as a reference, modular "
+        "given the true projections. Also: test loss against n at the largest m, from which the samples are read.",
         (),
         (
             _sample_row("kernel rule (per-module, Alg. 1)", "≈ 460", 2),
@@ -162,8 +162,8 @@ NOTES: dict[str, FigureNote] = {
     "a-projections": FigureNote(
         "Did the modules find the task's true projections? Overlap (squared cosine) between each true module's "
         "direction and the learned ones after training, for plain gradient descent and the kernel rule's "
-        "variants; right: the mean overlap along the projection search and then along training (the paper plots "
-        "a similarity score against iteration).",
+        "variants, and the mean overlap along the projection search and then along training (the paper plots a "
+        "similarity score against iteration).",
     ),
     "a-ccifar": FigureNote(
         "Compositional images: k images side by side, one label per image; accuracy on class combinations never "

@@ -286,7 +286,10 @@ def _headline(data: dict[str, Any]) -> str:
         f"<tr><td>{escape(key)}</td><td class='num'>{escape(_fmt_any(value))}</td></tr>"
         for key, value in _flatten(summary)
     )
-    return f"<h4>Headline numbers (the figure's summary)</h4><table>{rows}</table>"
+    return (
+        "<details><summary><strong>Headline numbers</strong> (the figure's own summary, "
+        f"{rows.count('<tr>')} entries)</summary><table>{rows}</table></details>"
+    )
 
 
 def _flatten(mapping: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
