@@ -24,6 +24,7 @@ from modlab.report.build_info import build_info
 from modlab.report.checks import Result
 from modlab.report.claims import CLAIMS, Claim, judge
 from modlab.report.figure_notes import NOTES
+from modlab.report.page import write_page
 from modlab.store import Store
 from modlab.sweep.backends import Backend
 
@@ -81,8 +82,6 @@ def build_report(
 ) -> Report:
     """Regenerate figures ``names`` (default: every registered figure) at ``preset`` into
     ``out_dir`` and write the report there; returns what was built and judged."""
-    from modlab.report.page import write_page
-
     names = figure_order(FIGURES if names is None else names)
     unknown = [n for n in names if n not in FIGURES]
     if unknown:
@@ -95,10 +94,14 @@ def build_report(
     store_path = Path(store_path) if store_path else out_dir / STORE_NAME
     info = build_info(device)
     earlier = _earlier_budgets(out_dir, preset)
-    builds = [
-        _make_one(name, preset, figure_dir, store_path, earlier.get(name), device, backend, progress, retry_failed)
-        for name in names
-    ]
+    options = {
+        "store_path": store_path,
+        "device": device,
+        "backend": backend,
+        "progress": progress,
+        "retry_failed": retry_failed,
+    }
+    builds = [_make_one(name, preset, figure_dir, earlier.get(name), options) for name in names]
     figures = {b.name: json.loads((figure_dir / f"{b.name}.json").read_text()) for b in builds if b.status == MADE}
     report = Report(out_dir, preset, info, builds, figures, claims)
     not_run = {b.name: f"{b.status}: {b.message}" for b in builds if b.status != MADE}
@@ -109,44 +112,28 @@ def build_report(
 
 
 def _make_one(
-    name: str,
-    preset: str,
-    figure_dir: Path,
-    store_path: Path,
-    earlier_budget: float | None,
-    device: str,
-    backend: Backend | None,
-    progress: bool,
-    retry_failed: bool,
+    name: str, preset: str, figure_dir: Path, earlier_budget: float | None, options: dict[str, Any]
 ) -> FigureBuild:
-    """Make one figure (PNG and JSON only), timing it and counting the runs it computed; a figure
-    without the preset is skipped, one that raises is recorded as failed."""
+    """Make one figure (PNG and JSON only; ``options``: :func:`make_figure`'s keywords), timing it
+    and counting the runs it computed; a figure without the preset is skipped, one that raises is
+    recorded as failed."""
     for stale in (figure_dir / f"{name}.png", figure_dir / f"{name}.json"):
         stale.unlink(missing_ok=True)
     try:
         FIGURES[name].settings(preset)
     except ConfigError as err:
         return FigureBuild(name, SKIPPED, str(err))
-    runs_before = _stored_runs(store_path)
+    runs_before = _stored_runs(options["store_path"])
     start = time.perf_counter()
     try:
-        paths = make_figure(
-            name,
-            preset,
-            figure_dir,
-            store_path=store_path,
-            device=device,
-            backend=backend,
-            progress=progress,
-            retry_failed=retry_failed,
-        )
+        paths = make_figure(name, preset, figure_dir, **options)
     except Exception as err:  # noqa: BLE001 — one figure's failure must not lose the others' hours of runs
         return FigureBuild(name, FAILED, f"{type(err).__name__}: {err}", time.perf_counter() - start)
     wall = time.perf_counter() - start
     for path in paths.values():
         if path.suffix not in (".png", ".json"):
             path.unlink()
-    new_runs = _stored_runs(store_path) - runs_before
+    new_runs = _stored_runs(options["store_path"]) - runs_before
     budget = wall if new_runs or earlier_budget is None else earlier_budget
     return FigureBuild(name, MADE, "", wall, new_runs, budget)
 
