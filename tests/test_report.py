@@ -12,6 +12,7 @@ from modlab.figures import FIGURES
 from modlab.figures.registry import Figure
 from modlab.report import CLAIMS, Claim, build_report
 from modlab.report.checks import Check, Value, number
+from modlab.report.claims import judge
 from modlab.report.figure_notes import NOTES
 from modlab.sweep import SweepSpec
 
@@ -183,3 +184,17 @@ def test_real_figure_b_fullrank_is_judged_from_its_json(tmp_path):
     assert report.results["a-theory-matches"].verdict == "not run"
     page = (tmp_path / "index.html").read_text()
     assert "What we learned" in page and "b-fullrank" in page
+
+
+def test_image_claims_need_their_data_and_the_stand_in_is_named():
+    real, stand_in = (c for c in CLAIMS if c.id in ("a-images-cifar", "a-images-digits"))
+    accuracy = {"monolithic": 0.40, "modular": 0.45, "kernel_rule": 0.50}
+    curves = {m: {"n_slots": [1, 8], "mean": [0.55, v]} for m, v in accuracy.items()}
+    digits = {"a-ccifar": {"source": "digits", "unseen_accuracy": accuracy, "accuracy_vs_k": curves}}
+    offline = judge(real, digits, {})
+    assert offline.verdict == "not run" and offline.reason.startswith("data not available offline")
+    assert judge(stand_in, digits, {}).verdict == "reproduces"
+    cifar = {"a-ccifar": {**digits["a-ccifar"], "source": "cifar10"}}
+    assert judge(real, cifar, {}).verdict == "reproduces"
+    assert judge(stand_in, cifar, {}).verdict == "not run"
+    assert "digits" in stand_in.stand_in and "Adam" in stand_in.stand_in

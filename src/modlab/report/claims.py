@@ -58,8 +58,9 @@ def judge(claim: Claim, figures: Mapping[str, Mapping[str, Any]], not_run: Mappi
     if claim.source is not None:
         used = figures[claim.figure].get("source")
         if used != claim.source:
-            why = OFFLINE if claim.stand_in == "" else f"this build used {used}"
-            return Result(NOT_RUN, reason=f"{why} (the figure ran on {used}, this claim needs {claim.source})")
+            if claim.stand_in:
+                return Result(NOT_RUN, reason=f"the figure ran on the real data ({used}), not on the stand-in")
+            return Result(NOT_RUN, reason=f"{OFFLINE}: the figure ran on the {used} stand-in (its own claim below)")
     outcomes = evaluate(claim.checks, figures)
     return Result(verdict(outcomes), tuple(outcomes))
 
