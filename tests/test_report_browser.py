@@ -79,11 +79,18 @@ def assert_page_is_clean(index: Path, profile: Path, names, screenshot: Path | N
     return dom
 
 
-@pytest.fixture
-def small_report(tmp_path):
+@pytest.fixture(scope="module")
+def built_small_report(tmp_path_factory):
     """A report of the one figure that needs no training runs (seconds)."""
-    build_report(tmp_path / "report", "quick", names=["b-fullrank"], progress=False)
-    return tmp_path / "report"
+    out = tmp_path_factory.mktemp("small") / "report"
+    build_report(out, "quick", names=["b-fullrank"], progress=False)
+    return out
+
+
+@pytest.fixture
+def small_report(built_small_report, tmp_path):
+    """A copy of the small report that a test may break."""
+    return Path(shutil.copytree(built_small_report, tmp_path / "report"))
 
 
 def test_browser_sees_every_image_and_no_error(small_report, tmp_path):
