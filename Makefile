@@ -3,8 +3,10 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+REPORT_PRESET ?= full
+REPORT_OUT ?= docs/report
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench report clean
 
 # torch's CPU wheel first (any other spec pulls a CUDA build), then modlab against the exact versions
 # it is tested with; pyproject.toml itself only declares the supported ranges.
@@ -31,6 +33,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --durations=15
+
+# The reproduction report: every figure at REPORT_PRESET, resumed from REPORT_OUT/modlab.sqlite.
+report: $(STAMP)
+	$(BIN)/modlab report --preset $(REPORT_PRESET) --out $(REPORT_OUT) --no-progress
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

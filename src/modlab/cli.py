@@ -131,6 +131,16 @@ def build_parser() -> argparse.ArgumentParser:
     _backend_options(fig)
     fig.set_defaults(handler=cmd_figure)
 
+    rep = sub.add_parser("report", help="regenerate every figure and write the reproduction report (index.html)")
+    rep.add_argument("--preset", default="quick", help="quick | full | paper")
+    rep.add_argument("--out", default="results/report", help="output folder (index.html, figures/, report.json)")
+    _store_option(rep)
+    rep.add_argument("--figure", action="append", default=None, metavar="NAME", help="only this figure (repeatable)")
+    rep.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    rep.add_argument("--retry-failed", action="store_true", help="rerun runs recorded as failed")
+    _backend_options(rep)
+    rep.set_defaults(handler=cmd_report)
+
     res = sub.add_parser("results", help="print the results table of a sweep spec (one row per run)")
     res.add_argument("spec", nargs="?", help="sweep spec file (YAML/JSON); omitted: every run in the store")
     res.add_argument("--format", choices=FORMATS, default="table", help="parquet needs pyarrow; it goes to stdout")
@@ -467,6 +477,30 @@ def cmd_figure(args) -> int:
         print(path)
     print(summary if summary is not None else "0 runs: 0 reused, 0 computed, 0 failed", file=sys.stderr)
     return 0
+
+
+def cmd_report(args) -> int:
+    from modlab.figures import PRESETS
+    from modlab.report import build_report
+
+    if args.preset not in PRESETS:
+        raise ConfigError(f"--preset {args.preset!r}: allowed {', '.join(PRESETS)}")
+    report = build_report(
+        args.out,
+        args.preset,
+        names=args.figure,
+        store_path=args.store,
+        device=args.device,
+        backend=_checked_runtime(args),
+        progress=not args.no_progress,
+        retry_failed=args.retry_failed,
+    )
+    verdicts = [result.verdict for result in report.results.values()]
+    counts = ", ".join(f"{verdicts.count(v)} {v}" for v in dict.fromkeys(verdicts))
+    print(f"{report.out_dir / 'index.html'}: {len(report.figures)} figures, claims: {counts}")
+    for problem in report.problems:
+        print(f"modlab: figure not made: {printable(problem)}", file=sys.stderr)
+    return 1 if report.problems else 0
 
 
 def cmd_results(args) -> int:
