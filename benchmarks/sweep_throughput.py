@@ -28,9 +28,9 @@ from pathlib import Path
 
 import torch
 
+from modlab.store import Store
 from modlab.sweep import LocalBackend, RayBackend, SweepSpec, run_sweep
 from modlab.sweep.runner import make_batches, run_batch_safely
-from modlab.store import Store
 
 
 def tiny_spec(runs: int) -> SweepSpec:

@@ -24,10 +24,10 @@ from backend_probes import (
     torch_threads,
 )
 
-from modlab.sweep import LocalBackend, Lost, RayBackend, SweepSpec, make_backend, run_sweep
-from modlab.sweep.backends import RAY_CPUS_PER_TASK, driver_alive, threads_per_worker
 from modlab.errors import ConfigError, ModlabError
 from modlab.store import Store
+from modlab.sweep import LocalBackend, Lost, RayBackend, SweepSpec, make_backend, run_sweep
+from modlab.sweep.backends import RAY_CPUS_PER_TASK, driver_alive, threads_per_worker
 
 TINY = SweepSpec(
     experiment="linear-rf", name="tiny", base={"m": 4}, axes={"n": [8, 16, 32], "p": [4, 12], "seed": [0, 1, 2]}

@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from modlab.cli import main, printable
-from modlab.sweep import SweepSpec, run_sweep
 from modlab.experiments.linear_rf import LinearRFConfig
 from modlab.store import Store
+from modlab.sweep import SweepSpec, run_sweep
 
 EXAMPLES = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 GOOD_SPEC = {

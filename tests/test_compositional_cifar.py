@@ -6,7 +6,6 @@ import pytest
 import torch
 
 from modlab.errors import ConfigError
-from modlab.metrics import Array, Curve
 from modlab.experiments.compositional_cifar import (
     CompositionalCifarConfig,
     build_data,
@@ -17,6 +16,7 @@ from modlab.experiments.compositional_cifar import (
     slot_accuracy,
     slot_loss,
 )
+from modlab.metrics import Array, Curve
 from modlab.rules.module_kernels import ntk_kernel_reference, ntk_kernels
 
 SEEDS = 6

@@ -7,7 +7,6 @@ import torch
 from modlab.errors import ConfigError
 from modlab.experiments.compositional_mnist import CMNISTConfig, build_data, run_batch, train_members
 
-
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 

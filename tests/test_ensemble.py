@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from modlab.train.ensemble import TrainSettings, pad_members, split_validation, train_ensemble
 from modlab.errors import ConfigError
 from modlab.models import MLP, ModularMLP
+from modlab.train.ensemble import TrainSettings, pad_members, split_validation, train_ensemble
 
 S = 4
 

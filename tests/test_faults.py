@@ -19,9 +19,9 @@ import pandas as pd
 import pytest
 from backend_probes import torch_threads
 
+from modlab.store import Store
 from modlab.sweep import SweepSpec, run_sweep
 from modlab.sweep.backends import threads_per_worker
-from modlab.store import Store
 
 SEEDS = [0, 1, 2, 3]
 N_VALUES = [500, 550, 600, 650, 700, 750, 800, 850]

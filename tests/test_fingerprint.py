@@ -33,7 +33,12 @@ def test_fingerprint_follows_result_code_not_presentation(tmp_path, monkeypatch)
     assert _fingerprint_of(package, monkeypatch) == original
     rule = package / "rules" / "least_squares.py"
     source = rule.read_text()
-    rule.write_text('"""Reworded docstring."""\n' + source.split('"""', 2)[2] + "\n# a comment, reformatted\n\n")
+    reworded = '"""Reworded docstring."""\n' + source.split('"""', 2)[2] + "\n# a comment, reformatted\n\n"
+    rule.write_text(reworded + "\ndef helper(x: int, *rest: float) -> list[int]:\n    return [x]\n")
+    hinted = _fingerprint_of(package, monkeypatch)
+    rule.write_text(reworded + "\ndef helper(x, *rest):\n    return [x]\n")
+    assert _fingerprint_of(package, monkeypatch) == hinted != original  # signature hints are not behaviour
+    rule.write_text(reworded)
     assert _fingerprint_of(package, monkeypatch) == original  # how the code is written is not what it does
     rule.write_text(source + "\nSCALE = 2\n")
     assert _fingerprint_of(package, monkeypatch) != original

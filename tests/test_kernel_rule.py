@@ -28,7 +28,6 @@ from modlab.rules.kernel_rule import (
 from modlab.rules.module_kernels import stack_module_layers
 from modlab.tasks.sine import SineTaskConfig, make_sine_task
 
-
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 

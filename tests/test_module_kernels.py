@@ -61,6 +61,6 @@ def test_kernel_matmul_flops_equal_torchs_count():
     ]
     for n in (7, 30):
         z = torch.randn(n, 2, generator=gen)
-        assert _counted_flops(lambda: ntk_kernels(z, layers)) == ntk_matmul_flops(n, widths)
-        assert _counted_flops(lambda: rbf_kernels(z)) == rbf_matmul_flops(n, 2)
+        assert _counted_flops(lambda z=z: ntk_kernels(z, layers)) == ntk_matmul_flops(n, widths)
+        assert _counted_flops(lambda z=z: rbf_kernels(z)) == rbf_matmul_flops(n, 2)
     assert ntk_flops(30, widths) > ntk_matmul_flops(30, widths) and rbf_flops(30, 2) > rbf_matmul_flops(30, 2)

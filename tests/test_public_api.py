@@ -20,7 +20,7 @@ def test_every_public_name_resolves_and_has_a_docstring():
     assert modlab.Store.__module__ == "modlab.store" and modlab.theory.rf_losses is not None
     assert set(modlab.__all__) <= set(dir(modlab))
     try:
-        modlab.no_such_name
+        _ = modlab.no_such_name
     except AttributeError as err:
         assert "no_such_name" in str(err)
     else:

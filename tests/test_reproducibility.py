@@ -15,9 +15,9 @@ from backend_probes import torch_threads
 
 import modlab
 from modlab.cli import main
+from modlab.store import Store
 from modlab.sweep import LocalBackend, SweepSpec, run_sweep
 from modlab.sweep.backends import threads_per_worker
-from modlab.store import Store
 
 SPEC = SweepSpec(
     experiment="linear-rf",

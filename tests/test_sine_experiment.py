@@ -9,13 +9,13 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from modlab.config import config_key
-from modlab.sweep.backends import LocalBackend
-from modlab.sweep import SweepSpec, make_batches, run_sweep
 from modlab.errors import ConfigError
 from modlab.experiments.sine import SineConfig, build_model, run_batch, train_flops
 from modlab.measures import mean_overlap
 from modlab.models import count_params
 from modlab.store import Store
+from modlab.sweep import SweepSpec, make_batches, run_sweep
+from modlab.sweep.backends import LocalBackend
 from modlab.tasks.sine import make_sine_task
 
 TINY = dict(

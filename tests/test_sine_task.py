@@ -66,7 +66,7 @@ def test_variance_of_each_set_matches_its_exact_value(fields):
     task = make_sine_task(SineTaskConfig(**fields, n_train=20000, n_test=20000, seed=2))
     cfg, proj = task.config, task.projections
     laws = {"test": (cfg.rho, 1.0), "scale": (0.0, cfg.ood_scale), "ood": (0.0, 1.0)}
-    for name, (x, y) in task.sets().items():
+    for name, (_x, y) in task.sets().items():
         mean, var = target_moments(task, input_covariance(cfg, proj, *laws[name]))
         assert abs(y.mean().item() - mean) < 4 * math.sqrt(var / 20000), name
         assert abs(y.var().item() - var) < 0.05 * var, name

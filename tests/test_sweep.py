@@ -1,19 +1,18 @@
 import os
 import signal
-from datetime import datetime
 import subprocess
 import sys
 import time
+from datetime import datetime
 
 import pandas as pd
 import pytest
 import yaml
 
-from modlab.sweep import SweepSpec, SweepStopped, run_sweep
-from modlab.sweep import make_batches
 from modlab.errors import ConfigError
 from modlab.fingerprint import code_fingerprint
 from modlab.store import Store
+from modlab.sweep import SweepSpec, SweepStopped, make_batches, run_sweep
 
 
 def _probe(axes, base=None):

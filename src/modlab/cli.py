@@ -15,8 +15,9 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import modlab
 from modlab.errors import ConfigError, ModlabError, clip, echo
@@ -368,12 +369,11 @@ def _dry_run(args, spec) -> int:
 
 
 def cmd_run(args) -> int:
-    from modlab.config import read_mapping_file
-    from modlab.sweep import SweepSpec, run_sweep
-    from modlab.config import set_dotted
+    from modlab.config import read_mapping_file, set_dotted
     from modlab.experiments import EXPERIMENTS
     from modlab.plots import jsonable
     from modlab.store import encode_metrics
+    from modlab.sweep import SweepSpec, run_sweep
     from modlab.table import metric_summary
 
     if args.list:

@@ -7,8 +7,9 @@ sweep machinery, the store) are left out, so restyling a figure keeps every stor
 stored run whose fingerprint differs from the running code's is stale: the runner recomputes it
 unless told to reuse it.
 
-The hash is taken over each file's syntax tree with docstrings removed, so comments, docstrings and
-formatting can change without invalidating stored runs; any change to what the code does cannot.
+The hash is taken over each file's syntax tree without docstrings and function-signature type hints,
+so comments, docstrings, formatting and type hints can change without invalidating stored runs; any
+change to what the code does cannot.
 
 The git commit and dirty flag are recorded for provenance but never compared: the fingerprint
 already says whether the computing code changed.
@@ -77,12 +78,17 @@ def code_fingerprint() -> str:
 
 
 def code_text(path: Path) -> str:
-    """What a source file does, without how it is written: its syntax tree, docstrings removed."""
+    """What a source file does, without how it is written: its syntax tree without docstrings and
+    without the type hints of function signatures (class fields keep theirs: pydantic reads them)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if isinstance(body, list) and body and _is_docstring(body[0]):
             node.body = body[1:] or [ast.Pass()]  # type: ignore[attr-defined]
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            node.returns = None
+        elif isinstance(node, ast.arg):
+            node.annotation = None
     return ast.dump(tree, annotate_fields=False)
 
 

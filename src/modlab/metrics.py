@@ -12,8 +12,9 @@ Values are stored as JSON through :func:`encode` and read back through :func:`de
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

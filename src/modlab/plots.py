@@ -16,7 +16,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-
 # One colour per learning method across every paper-A figure; theory is always grey.
 METHOD_COLORS: dict[str, str] = {
     "monolithic": "C0",

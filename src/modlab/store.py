@@ -30,10 +30,11 @@ import sqlite3
 import stat
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import quote
 
 import pandas as pd
@@ -102,7 +103,7 @@ class RunRecord:
         return {**self.__dict__, "metrics": encode_metrics(self.metrics)}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "RunRecord":
+    def from_json(cls, data: dict[str, Any]) -> RunRecord:
         return cls(**{**data, "metrics": decode_metrics(data.get("metrics") or {})})
 
 
@@ -138,7 +139,7 @@ class Store:
             self._migrate()
 
     @classmethod
-    def create(cls, path: str | Path) -> "Store":
+    def create(cls, path: str | Path) -> Store:
         """Open the store at ``path``, creating it first if it does not exist."""
         return cls(path, create=True)
 
@@ -159,7 +160,7 @@ class Store:
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -276,7 +277,7 @@ def readable_provenance(record: RunRecord) -> dict[str, Any]:
 
 def iso_time(seconds: float) -> str:
     """Seconds since the epoch → ISO-8601 UTC with milliseconds (``2026-12-01T22:52:45.123+00:00``)."""
-    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")
 
 
 def describe_write_error(err: sqlite3.DatabaseError) -> str:

@@ -5,10 +5,12 @@ registry is imported first: experiment modules use the engine, whose sweep impor
 """
 
 from modlab.experiments.registry import EXPERIMENTS, Experiment, Metrics, get_experiment, register  # isort: skip
-from modlab.experiments import compositional_cifar  # noqa: F401  (registers "compositional-cifar")
-from modlab.experiments import compositional_mnist  # noqa: F401  (registers "compositional-mnist")
-from modlab.experiments import linear_modules  # noqa: F401  (registers "linear-modules")
-from modlab.experiments import linear_rf  # noqa: F401  (registers "linear-rf")
-from modlab.experiments import sine  # noqa: F401  (registers "sine")
+from modlab.experiments import (
+    compositional_cifar,  # noqa: F401  (registers "compositional-cifar")
+    compositional_mnist,  # noqa: F401  (registers "compositional-mnist")
+    linear_modules,  # noqa: F401  (registers "linear-modules")
+    linear_rf,  # noqa: F401  (registers "linear-rf")
+    sine,  # noqa: F401  (registers "sine")
+)
 
 __all__ = ["EXPERIMENTS", "Experiment", "Metrics", "get_experiment", "register"]

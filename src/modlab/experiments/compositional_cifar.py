@@ -35,7 +35,8 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any, Literal, Sequence
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -43,7 +44,6 @@ from pydantic import Field, model_validator
 from torch import nn
 
 from modlab.config import MAX_SEED, Config
-from modlab.train.ensemble import TrainSettings, ensemble_forward, pad_members, train_ensemble
 from modlab.experiments.registry import Experiment, Metrics, register
 from modlab.metrics import Array, Curve
 from modlab.models import MLP, ModularMLP
@@ -52,6 +52,7 @@ from modlab.rules.module_kernels import stack_module_layers
 from modlab.seeding import named_generator
 from modlab.tasks.ccifar import CompositionalImages, make_compositional_images, slot_energy
 from modlab.tasks.image_data import N_CLASSES, load_images
+from modlab.train.ensemble import TrainSettings, ensemble_forward, pad_members, train_ensemble
 
 NAME = "compositional-cifar"
 METHODS = ("monolithic", "modular", "kernel_rule", "kernel_rule_per_module")
@@ -90,7 +91,7 @@ class CompositionalCifarConfig(Config):
         return variant_follows(data, "method")
 
     @model_validator(mode="after")
-    def _check(self) -> "CompositionalCifarConfig":
+    def _check(self) -> CompositionalCifarConfig:
         if not self.hidden or min(self.hidden) < 1 or not self.module_hidden or min(self.module_hidden) < 1:
             raise ValueError(
                 f"hidden = {self.hidden}, module_hidden = {self.module_hidden}: one or more widths, each ≥ 1"

@@ -18,19 +18,20 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Literal, Sequence
+from collections.abc import Sequence
+from typing import Literal
 
 import torch
 from pydantic import Field, model_validator
 
 from modlab.config import MAX_SEED, Config, config_key
-from modlab.train.ensemble import Method, TrainSettings, ensemble_forward, pad_members, train_ensemble
 from modlab.experiments.registry import Experiment, Metrics, register
 from modlab.metrics import Curve
 from modlab.models.convnet import ConvNet, SplitConvNet, paper_kernels
 from modlab.seeding import named_generator
 from modlab.tasks.cmnist import CompositionalDigits, make_compositional_digits
 from modlab.tasks.image_data import load_images
+from modlab.train.ensemble import Method, TrainSettings, ensemble_forward, pad_members, train_ensemble
 
 NAME = "compositional-mnist"
 CURVES = (
@@ -65,7 +66,7 @@ class CMNISTConfig(Config):
     seed: int = Field(0, ge=0, le=MAX_SEED, description="draws the network and the mini-batch order")
 
     @model_validator(mode="after")
-    def _check(self) -> "CMNISTConfig":
+    def _check(self) -> CMNISTConfig:
         if self.architecture == "split" and self.channels % 2:
             raise ValueError(f"channels = {self.channels}: a split network halves it, so it must be even")
         for name in ("max_train_images", "max_test_images"):

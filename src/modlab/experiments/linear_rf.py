@@ -13,7 +13,8 @@ simulated as one batch.
 
 from __future__ import annotations
 
-from typing import Any, Literal, Sequence
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import torch
 from pydantic import Field, model_validator
@@ -53,7 +54,7 @@ class LinearRFConfig(Config):
     seed: int = Field(0, ge=0, le=MAX_SEED, description="draws the problem: features, targets and noise")
 
     @model_validator(mode="after")
-    def _check(self) -> "LinearRFConfig":
+    def _check(self) -> LinearRFConfig:
         if self.module_dim > self.m:
             raise ValueError(f"module_dim = {self.module_dim} exceeds the task dimension m = {self.m}")
         entries = self.n_outputs * self.n * self.p_total

@@ -36,15 +36,14 @@ Seeds (modlab): a network's init and its mini-batch order come from two streams 
 from __future__ import annotations
 
 import time
-from typing import Any, Literal, Sequence
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import torch
 from pydantic import Field, field_validator, model_validator
 from torch import nn
 
 from modlab.config import MAX_SEED, Config
-from modlab.train.engine import chosen_engine
-from modlab.train.ensemble import TrainSettings, pad_members, train_ensemble
 from modlab.experiments.registry import Experiment, Metrics, register
 from modlab.measures import mean_overlap, overlap_matrix
 from modlab.models import MLP, ModularMLP, count_params, width_for_budget
@@ -61,6 +60,8 @@ from modlab.rules.kernel_rule import (
 from modlab.rules.module_kernels import stack_module_layers
 from modlab.seeding import named_generator
 from modlab.tasks.sine import SineTask, SineTaskConfig, make_sine_task
+from modlab.train.engine import chosen_engine
+from modlab.train.ensemble import TrainSettings, pad_members, train_ensemble
 
 DEFAULT_HIDDEN = {"monolithic": (256, 256), "modular": (32, 32), "moe": (32, 32)}
 
@@ -79,7 +80,7 @@ class SineModelConfig(Config):
     param_budget: int | None = Field(None, ge=1, description="set the hidden width to match this parameter count")
 
     @model_validator(mode="after")
-    def _check(self) -> "SineModelConfig":
+    def _check(self) -> SineModelConfig:
         if self.hidden is not None and (not self.hidden or min(self.hidden) < 1):
             raise ValueError(f"model.hidden = {self.hidden}: one or more widths, each ≥ 1")
         return self
@@ -112,7 +113,7 @@ class SineConfig(Config):
         return variant_follows(data, "projection_init")
 
     @model_validator(mode="after")
-    def _check(self) -> "SineConfig":
+    def _check(self) -> SineConfig:
         kind = self.model.kind
         if kind == "modular" and self.module_dim > self.task.input_dim:
             raise ValueError(f"model.module_dim = {self.module_dim}: must be ≤ task.input_dim = {self.task.input_dim}")

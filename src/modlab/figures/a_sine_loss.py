@@ -111,7 +111,7 @@ def make(ctx: FigureContext):
     ncols = max(len(cfg.random_m), len(cfg.orthogonal_m))
     fig, axes = new_figure(2 * ncols, ncols=ncols, width=3.4, height=3.0)
     panels: dict[str, Any] = {}
-    for row, (layout, m_values, ood_metric, ood_label) in enumerate(rows):
+    for row, (layout, m_values, ood_metric, _ood_label) in enumerate(rows):
         for col in range(ncols):
             ax = axes[row * ncols + col]
             if col >= len(m_values):

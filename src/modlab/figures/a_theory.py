@@ -74,7 +74,7 @@ class ATheorySettings(Config):
     sc_factors: list[float] = Field(description="simulated n = factor · the theory's n to target")
 
     @model_validator(mode="after")
-    def _check(self) -> "ATheorySettings":
+    def _check(self) -> ATheorySettings:
         for name in ("n_axis", "p_axis", "m_axis", "k_axis", "m_sc", "sc_factors"):
             if not getattr(self, name):
                 raise ValueError(f"{name} is empty: give at least one value")

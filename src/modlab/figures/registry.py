@@ -13,15 +13,16 @@ A test or a user passes their own object of the same class instead of a name.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from modlab.sweep.backends import Backend
-from modlab.sweep import SweepSpec, plan_sweep, run_sweep
 from modlab.config import Config
 from modlab.errors import ConfigError, ModlabError
 from modlab.store import Store, tidy_table
+from modlab.sweep import SweepSpec, plan_sweep, run_sweep
+from modlab.sweep.backends import Backend
 
 PRESETS = ("quick", "full", "paper")
 CUSTOM = "custom"

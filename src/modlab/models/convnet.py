@@ -9,7 +9,7 @@ squared error trains each module on its own loss, as the paper does.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn

@@ -9,7 +9,7 @@ dimensions: the hand-batched path of the engine.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn

@@ -9,7 +9,7 @@ reviewers asked for: the same sum of K̂ MLPs, each reading all of x (no project
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn

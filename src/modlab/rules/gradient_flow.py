@@ -10,8 +10,8 @@ moments. Members (seeds) are one batch: every product is a batched matmul over t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -35,17 +35,17 @@ class Moments:
     n_points: int
 
     @classmethod
-    def of(cls, x: torch.Tensor, y: torch.Tensor) -> "Moments":
+    def of(cls, x: torch.Tensor, y: torch.Tensor) -> Moments:
         n_points = x.shape[1]
         return cls(x @ x.T / n_points, y @ x.T / n_points, y @ y.T / n_points, n_points)
 
-    def block(self, rows: torch.Tensor, cols: torch.Tensor) -> "Moments":
+    def block(self, rows: torch.Tensor, cols: torch.Tensor) -> Moments:
         """The moments a module reading inputs ``cols`` and writing outputs ``rows`` sees."""
         return Moments(
             self.sigma_x[cols][:, cols], self.sigma_yx[rows][:, cols], self.sigma_y[rows][:, rows], self.n_points
         )
 
-    def to(self, device: torch.device) -> "Moments":
+    def to(self, device: torch.device) -> Moments:
         return Moments(self.sigma_x.to(device), self.sigma_yx.to(device), self.sigma_y.to(device), self.n_points)
 
 

@@ -28,8 +28,9 @@ parameter end to end (the experiment does that).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 import torch
 from pydantic import BaseModel, Field
@@ -45,7 +46,6 @@ from modlab.rules.module_kernels import (
     rbf_kernels,
     rbf_matmul_flops,
 )
-
 
 RULE_VARIANTS = {"kernel_rule": "joint", "kernel_rule_per_module": "per_module"}
 # Runs whose descents are evaluated at once, per device. CPU: one run's restarts at a time

@@ -17,7 +17,7 @@ kernel whose bandwidth σ is the median pairwise distance of the batch (held fix
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn

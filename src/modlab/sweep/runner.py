@@ -15,9 +15,10 @@ from __future__ import annotations
 import platform
 import time
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Literal, Sequence
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from tqdm import tqdm
 
@@ -48,7 +49,7 @@ class SweepReport:
     def __str__(self) -> str:
         return f"{self.total} runs: {self.reused} reused, {self.computed} computed, {self.failed} failed"
 
-    def __add__(self, other: "SweepReport") -> "SweepReport":
+    def __add__(self, other: SweepReport) -> SweepReport:
         return SweepReport(*(getattr(self, f) + getattr(other, f) for f in self.__dataclass_fields__))
 
 
@@ -73,7 +74,7 @@ class SweepPlan:
             )
         return line
 
-    def __add__(self, other: "SweepPlan") -> "SweepPlan":
+    def __add__(self, other: SweepPlan) -> SweepPlan:
         return SweepPlan(
             self.total + other.total,
             self.stored + other.stored,
@@ -251,7 +252,7 @@ def run_batch_safely(batch: Batch, device: str) -> list[RunRecord]:
     configs = [experiment.config.model_validate(c) for c in batch.configs]
     torch_device = resolve_device(device)
     provenance.reset()
-    started, start = datetime.now(timezone.utc), time.perf_counter()
+    started, start = datetime.now(UTC), time.perf_counter()
     try:
         outputs: list[Metrics | BaseException] = list(experiment.run_batch(configs, torch_device))
         if len(outputs) != len(configs):
@@ -273,7 +274,7 @@ def run_batch_safely(batch: Batch, device: str) -> list[RunRecord]:
         "host": platform.node(),
         **provenance.collect(),
         "started_at": started.isoformat(timespec="milliseconds"),
-        "finished_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        "finished_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
         "duration_s": round(seconds, 3),
         "batch_runs": len(configs),
     }

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from pydantic import Field, ValidationError
 
@@ -41,14 +42,14 @@ class SweepSpec(Config):
     axes: dict[str, list[Any]] = Field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: str | Path) -> "SweepSpec":
+    def load(cls, path: str | Path) -> SweepSpec:
         """Read a spec file and validate every point of it (before any store is opened), or raise a
         one-line ConfigError."""
         spec = cls.parse(read_mapping_file(path, "sweep spec"), where=f"sweep spec {path}")
         spec.configs()
         return spec
 
-    def overridden(self, fields: dict[str, Any], axes: dict[str, list[Any]]) -> "SweepSpec":
+    def overridden(self, fields: dict[str, Any], axes: dict[str, list[Any]]) -> SweepSpec:
         """This spec with dotted ``fields`` set in its base and ``axes`` added (or replacing the axis of
         the same field), every point validated; a field set in both is refused."""
         both = sorted(set(fields) & {*self.axes, *axes})

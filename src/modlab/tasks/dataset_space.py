@@ -50,7 +50,7 @@ class DatasetSpaceConfig(Config):
     )
 
     @model_validator(mode="after")
-    def _check(self) -> "DatasetSpaceConfig":
+    def _check(self) -> DatasetSpaceConfig:
         if self.n2 > self.n1:
             raise ValueError(f"n2 = {self.n2}: at most n1 = {self.n1} systematic outputs can be kept")
         if self.features > MAX_FEATURES:

@@ -60,7 +60,7 @@ class SineTaskConfig(Config):
     seed: int = Field(0, ge=0, le=MAX_SEED, description="draws the projections, the module functions and the data")
 
     @model_validator(mode="after")
-    def _check(self) -> "SineTaskConfig":
+    def _check(self) -> SineTaskConfig:
         if self.module_dim > self.input_dim:
             raise ValueError(f"module_dim = {self.module_dim}: must be ≤ input_dim = {self.input_dim}")
         if self.layout == "orthogonal" and self.n_modules * self.module_dim > self.input_dim:

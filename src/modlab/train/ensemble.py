@@ -29,8 +29,9 @@ its curves stay flat). With a validation split the returned parameters are the b
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Literal, Sequence
+from typing import Literal
 
 import torch
 from pydantic import Field, model_validator
@@ -63,7 +64,7 @@ class TrainSettings(Config):
     eval_every: int = Field(100, ge=1, description="steps between loss-curve points")
 
     @model_validator(mode="after")
-    def _check(self) -> "TrainSettings":
+    def _check(self) -> TrainSettings:
         if self.patience > 0 and self.val_fraction == 0:
             raise ValueError(f"patience = {self.patience}: early stopping needs val_fraction > 0")
         return self

@@ -10,7 +10,7 @@ train in one batched computation and a member's loss is ``Σ_b weight·loss``.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
