@@ -77,7 +77,7 @@ def point_of(task: DatasetSpaceConfig) -> Point:
 
 
 class LinearModulesConfig(Config):
-    """One setting of paper B's linear experiments. Defaults: the dense network of spec §3."""
+    """One setting of paper B's linear experiments. Defaults: the dense network of docs/specialization.md §3."""
 
     task: DatasetSpaceConfig = DatasetSpaceConfig()
     architecture: Architecture = Field("dense", description="how the hidden units are split into modules")

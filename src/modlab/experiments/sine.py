@@ -1,12 +1,12 @@
 """Experiment ``sine``: a monolithic, modular or mixture-of-experts network trained on paper A's
-modular sine-wave task (spec A §2–3).
+modular sine-wave task (docs/scaling.md §2–3).
 
 One run = one network (seed) on one task draw (``task.seed``) with ``task.n_train`` samples. Runs
 that differ only in ``seed``, ``task.seed``, ``task.n_train`` or ``train.lr`` are trained as one
 ensemble (:func:`~modlab.train.ensemble.train_ensemble`), each member on its own data.
 
 Metrics (every loss is a mean squared error; ``*_nmse`` divides it by the variance of that set's
-own targets, so predicting a constant scores ≈ 1, as the spec's "test MSE / Var(y)"): ``test``
+own targets, so predicting a constant scores ≈ 1): ``test``
 (in distribution, the training ρ), ``ood`` (combinatorial shift, ρ = 0; orthogonal layout only),
 ``scale`` (x ~ N(0, s² I)), ``train`` (the fitting part of the training set, noisy labels); the
 loss curves ``train_curve_nmse`` and ``test_curve_nmse`` at ``curve_steps``; ``n_params``;

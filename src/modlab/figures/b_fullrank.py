@@ -1,5 +1,5 @@
 """Figure ``b-fullrank``: probability that j sampled combinations identify the compositional
-structure (spec B §1 and §5, experiment 7), for n1 = 3 and n1 = 4.
+structure (docs/specialization.md §1 and §5, experiment 7), for n1 = 3 and n1 = 4.
 
 For each j (n1 ≤ j < P = 2^n1) draw j distinct ±1 patterns and test the sample's systematic input
 Gram matrix SᵀS (n1 × n1). Solid: Monte Carlo with the true rank test (``matrix_rank``). Dashed:

@@ -1,4 +1,4 @@
-"""Deep linear networks and their modular variants (spec B §3), batched over S members (seeds).
+"""Deep linear networks and their modular variants (docs/specialization.md §3), batched over S members (seeds).
 
 A :class:`LinearModule` is a depth-``D`` stack of bias-free linear maps that reads the input rows
 ``cols`` and writes the output rows ``rows``; its weights are stored with a leading member axis,

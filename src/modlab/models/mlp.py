@@ -1,4 +1,4 @@
-"""The monolithic network: a plain ReLU MLP (spec A §3), no BatchNorm.
+"""The monolithic network: a plain ReLU MLP (docs/scaling.md §3), no BatchNorm.
 
 Every layer is initialised like ``torch.nn.Linear`` (weights and biases uniform on ±1/√fan_in) but
 from an explicit ``torch.Generator``, so an ensemble member's init is reproducible from its own

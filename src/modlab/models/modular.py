@@ -1,4 +1,4 @@
-"""The modular network of spec A §3: ``ŷ(x) = K̂^{-1/2} Σ_j g_j(Û_jᵀ x)``.
+"""The modular network of docs/scaling.md §3: ``ŷ(x) = K̂^{-1/2} Σ_j g_j(Û_jᵀ x)``.
 
 Each module g_j is a small ReLU MLP on its own learnable b̂-dimensional projection ``Û_j`` (D × b̂,
 orthonormal columns at init, free during training). Module outputs are **summed** with the

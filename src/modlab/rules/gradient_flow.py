@@ -1,8 +1,8 @@
-"""Full-batch gradient descent on linear networks as the discretised gradient flow (spec B §3).
+"""Full-batch gradient descent on linear networks as the discretised gradient flow (docs/specialization.md §3).
 
 For a module ``W = W_D ⋯ W_1`` with error ``E = Σyx − W Σx``, each layer moves by
 ``W_l ← W_l + (1/τ) (W_D ⋯ W_{l+1})ᵀ E (W_{l−1} ⋯ W_1)ᵀ`` (all layers from the same old weights),
-``1/τ = P · lr``. Depth 2 is the spec's ``W1 ← W1 + (1/τ) W2ᵀ E``, ``W2 ← W2 + (1/τ) E W1ᵀ``;
+``1/τ = P · lr``. Depth 2 is the paper's ``W1 ← W1 + (1/τ) W2ᵀ E``, ``W2 ← W2 + (1/τ) E W1ᵀ``;
 depth 1 is ``W ← W + (1/τ) E``. Each module of a modular network uses its own block of the
 moments. Members (seeds) are one batch: every product is a batched matmul over the member axis.
 :func:`train_reference` is the plain per-member loop the batched path is tested against.

@@ -1,4 +1,4 @@
-"""Paper A's kernel-based modular learning rule (spec A §4): find the module projections first.
+"""Paper A's kernel-based modular learning rule (docs/scaling.md §4): find the module projections first.
 
 The objective (the paper's Eq. 17) is the smallest parameter norm with which the modular network,
 linearised at its initial weights, fits the targets: ``yᵀ(K + εI)⁻¹y``, solved by one Cholesky
@@ -72,7 +72,7 @@ def variant_follows(data: Any, field: str) -> Any:
 
 
 class KernelRuleConfig(Config):
-    """Every hyper-parameter of the projection search (spec A §4)."""
+    """Every hyper-parameter of the projection search (docs/scaling.md §4)."""
 
     variant: Literal["joint", "per_module"] = Field(
         "joint", description="joint: all projections on the summed kernel; per_module: the paper's Algorithm 1"

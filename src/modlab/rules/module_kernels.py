@@ -1,4 +1,4 @@
-"""The kernels of single modules on their projected inputs (spec A §4), batched over modules.
+"""The kernels of single modules on their projected inputs (docs/scaling.md §4), batched over modules.
 
 A module ``g_j`` linearised around its initial weights θ⁰ is the linear model
 ``g_j(z; θ⁰) + ∇_θ g_j(z; θ⁰)·(θ − θ⁰)``, so its kernel is the empirical neural tangent kernel

@@ -1,4 +1,4 @@
-"""Paper B's dataset space (spec B §1): systematic ±1 features plus memorised identity blocks.
+"""Paper B's dataset space (docs/specialization.md §1): systematic ±1 features plus memorised identity blocks.
 
 A point of the space is ``(n1, n2, k1, k2, r)``. The ``P = 2^n_features`` data points are every
 combination of ``n_features`` binary ±1 features (``n_features`` defaults to ``n1``; the paper's

@@ -1,4 +1,4 @@
-"""Paper A's modular sine-wave regression task (spec A §2).
+"""Paper A's modular sine-wave regression task (docs/scaling.md §2).
 
 K true modules; module i reads ``z_i = U_iᵀ x ∈ R^b`` and computes a sum of J sine components
 ``f_i(z) = Σ_j a_ij sin(ω_ijᵀ z + φ_ij)`` with ``a ~ N(0, 1/J)``, ``ω ~ N(0, Ω² I_b)``,
@@ -19,7 +19,7 @@ in-distribution test set uses the training ρ, the combinatorial OOD set ρ = 0.
 layout x ~ N(0, I_D) (ρ must be 0) and there is no combinatorial OOD set. The scale-shift OOD set
 draws x ~ N(0, s² I_D) in both layouts.
 
-Choices where the spec is silent (modlab): label noise ε is added to the training targets only; every
+Choices where the paper is silent (modlab): label noise ε is added to the training targets only; every
 test set holds the noiseless target, so a test loss measures the distance to the true function
 (add σ² for the loss on noisy labels). The module function and projections are drawn from ``seed``
 alone and each split from its own stream derived from ``seed``, drawing one row of latents per

@@ -1,4 +1,4 @@
-"""Exact learning dynamics of linear networks on paper B's dataset space (spec B §4), numpy only.
+"""Exact learning dynamics of linear networks on paper B's dataset space (docs/specialization.md §4), numpy only.
 
 Σx shares its eigenvectors with the right singular vectors of Σyx, so training decouples into
 three effective modes (π1 systematic, π2 systematic input whose output was dropped, π3

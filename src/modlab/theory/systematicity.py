@@ -1,4 +1,4 @@
-"""Systematicity of a linear map (spec B §2): its four quadrant norms and one scalar.
+"""Systematicity of a linear map (docs/specialization.md §2): its four quadrant norms and one scalar.
 
 A network's total map ``W`` (outputs × inputs) is cut by rows Ωy/Γy and columns Ωx/Γx. It is
 systematic when the systematic outputs read the systematic inputs alone: ``‖W[Ωy, Γx]‖ = 0``.
