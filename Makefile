@@ -19,16 +19,16 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/modlab figure a-theory --preset quick --out results/demo --no-progress
-	$(BIN)/modlab figure a-sine-loss --preset quick --out results/demo --no-progress
-	$(BIN)/modlab figure a-projections --preset quick --out results/demo --no-progress
-	$(BIN)/modlab figure a-sample-complexity --preset quick --out results/demo --no-progress
-	$(BIN)/modlab figure a-module-mismatch --preset quick --out results/demo --no-progress
-	$(BIN)/modlab figure a-compute-matched --preset quick --out results/demo --no-progress
-	$(BIN)/modlab figure a-ccifar --preset quick --out results/demo --no-progress
-	$(BIN)/modlab figure b-cmnist --preset quick --out results/demo --no-progress
-	$(BIN)/modlab figure b-dense --preset quick --out results/demo --no-progress
-	$(BIN)/modlab figure b-segregated --preset quick --out results/demo --no-progress
+	$(BIN)/modlab figure a-theory --preset quick --out results/demo
+	$(BIN)/modlab figure a-sine-loss --preset quick --out results/demo
+	$(BIN)/modlab figure a-projections --preset quick --out results/demo
+	$(BIN)/modlab figure a-sample-complexity --preset quick --out results/demo
+	$(BIN)/modlab figure a-module-mismatch --preset quick --out results/demo
+	$(BIN)/modlab figure a-compute-matched --preset quick --out results/demo
+	$(BIN)/modlab figure a-ccifar --preset quick --out results/demo
+	$(BIN)/modlab figure b-cmnist --preset quick --out results/demo
+	$(BIN)/modlab figure b-dense --preset quick --out results/demo
+	$(BIN)/modlab figure b-segregated --preset quick --out results/demo
 	@echo "demo figures written to results/demo/"
 
 test: $(STAMP)
