@@ -27,7 +27,7 @@ class Curve:
     y: tuple[float, ...]
     x_name: str = "step"
 
-    def __init__(self, x: Sequence[float], y: Sequence[float], x_name: str = "step"):
+    def __init__(self, x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray, x_name: str = "step"):
         x_values, y_values = tuple(_number(v) for v in x), tuple(_number(v) for v in y)
         if len(x_values) != len(y_values):
             raise ValueError(f"curve: {len(x_values)} x-values but {len(y_values)} y-values")

@@ -150,7 +150,9 @@ def build_model(cfg: CompositionalCifarConfig, input_dim: int) -> nn.Module:
     return ModularMLP(input_dim, cfg.modules, cfg.module_dim, cfg.module_hidden, out_dim, generator=gen)
 
 
-def scalar_kernel_layers(blocks: Sequence[nn.Module], probe: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+def scalar_kernel_layers(
+    blocks: Sequence[nn.Module] | nn.ModuleList, probe: torch.Tensor
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """The modules' initial layers stacked over modules, the read-out contracted with ``probe`` (out,),
     a unit vector: each module becomes the scalar-output MLP ``probeᵀ g_j``, and the NTK of these
     layers is exactly the NTK of ``probeᵀ g_j`` in all of g_j's parameters (the read-out's share is
@@ -205,10 +207,10 @@ def run_batch(configs: Sequence[CompositionalCifarConfig], device: torch.device)
     if cfg.method != "monolithic":
         for i, (c, d, m) in enumerate(zip(configs, datasets, models)):
             if c.method in RULE_VARIANTS:
-                found = kernel_rule_projections(c, d, m, device)
+                found = kernel_rule_projections(c, d, m, device)  # type: ignore[arg-type]  # rule methods build a ModularMLP
                 with torch.no_grad():
-                    m.projections.copy_(found)
-            starts[i] = m.projections.detach().clone()
+                    m.projections.copy_(found)  # type: ignore[operator]  # a ModularMLP's projections; torch types them as Module
+            starts[i] = m.projections.detach().clone()  # type: ignore[operator]  # a ModularMLP's projections; torch types them as Module
     settings = TrainSettings(
         optimizer=cfg.optimizer,
         lr=cfg.lr,
@@ -244,11 +246,11 @@ def run_batch(configs: Sequence[CompositionalCifarConfig], device: torch.device)
         for i, value in enumerate(accuracy.tolist()):
             metrics[i][f"{name}_accuracy"] = value
     for i, (c, d) in enumerate(zip(configs, datasets)):
-        metrics[i]["unseen_accuracy_curve"] = Curve(epochs_at, result.curves["unseen_accuracy"][i].tolist(), "epoch")
+        metrics[i]["unseen_accuracy_curve"] = Curve(epochs_at, result.curves["unseen_accuracy"][i].tolist(), "epoch")  # type: ignore[assignment]  # Metrics predates Curve values
         if starts[i] is not None:
             for when, frames in (("start", starts[i]), ("end", result.params["projections"][i].cpu())):
-                energy = slot_energy(frames, d.image_shape, c.n_slots)
-                metrics[i][f"slot_energy_{when}"] = Array(energy.numpy())
+                energy = slot_energy(frames, d.image_shape, c.n_slots)  # type: ignore[arg-type]  # starts[i] checked not None
+                metrics[i][f"slot_energy_{when}"] = Array(energy.numpy())  # type: ignore[assignment]  # Metrics predates Array values
                 metrics[i][f"slot_focus_{when}"] = float(energy.max(1).values.mean())
     return metrics
 
@@ -257,7 +259,7 @@ EXPERIMENT = register(
     Experiment(
         name=NAME,
         config=CompositionalCifarConfig,
-        run_batch=run_batch,
+        run_batch=run_batch,  # type: ignore[arg-type]  # Experiment is not generic in its config class
         description="paper A: Compositional CIFAR-10 (k images, unseen combinations, noise): monolithic, modular, kernel rule",
     )
 )

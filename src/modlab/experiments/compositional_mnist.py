@@ -162,7 +162,7 @@ def train_members(
     metrics: list[Metrics] = []
     for i in range(len(configs)):
         curves = {name: Curve(epochs, result.curves[name][i].tolist(), "epoch") for name in CURVES}
-        metrics.append({**curves, **{f"final_{name}": curve.y[-1] for name, curve in curves.items()}})
+        metrics.append({**curves, **{f"final_{name}": curve.y[-1] for name, curve in curves.items()}})  # type: ignore[dict-item]  # Metrics predates Curve values
     return metrics
 
 
@@ -174,7 +174,7 @@ EXPERIMENT = register(
     Experiment(
         name=NAME,
         config=CMNISTConfig,
-        run_batch=run_batch,
+        run_batch=run_batch,  # type: ignore[arg-type]  # Experiment is not generic in its config class
         description="paper B: Compositional MNIST, dense vs split ConvNet, normalised error per epoch",
     )
 )

@@ -132,7 +132,7 @@ EXPERIMENT = register(
     Experiment(
         name="linear-rf",
         config=LinearRFConfig,
-        run_batch=run_batch,
+        run_batch=run_batch,  # type: ignore[arg-type]  # Experiment is not generic in its config class
         description="paper A's linear random-features model: min-norm or ridge fit, simulated",
     )
 )

@@ -214,12 +214,12 @@ def kernel_searches(
             cfg.n_modules,
             cfg.module_dim,
             [search_generators(configs[i]) for i in members],
-            stacked_runs([stack_module_layers(models[i].blocks) for i in members], device),
+            stacked_runs([stack_module_layers(models[i].blocks) for i in members], device),  # type: ignore[arg-type]  # a ModularMLP's blocks; torch types them as Module
         )
         seconds = (time.perf_counter() - start) / len(members)
         for i, result in zip(members, results):
             with torch.no_grad():
-                models[i].projections.copy_(result.projections.cpu())
+                models[i].projections.copy_(result.projections.cpu())  # type: ignore[operator]  # a ModularMLP's projections; torch types them as Module
             found[i] = (result, seconds)
     return found
 
@@ -263,7 +263,7 @@ def true_direction_objectives(cfg: SineConfig, task: SineTask, model: nn.Module,
     """The per-module objective at each true direction u_i with module i's initial kernel, on the
     points where the search compares its final objectives: → K values (needs K̂, b̂ = K, b)."""
     n_fit = cfg.task.n_train - round(cfg.train.val_fraction * cfg.task.n_train)
-    layers = [(w.to(device), b.to(device)) for w, b in stack_module_layers(model.blocks)]
+    layers = [(w.to(device), b.to(device)) for w, b in stack_module_layers(model.blocks)]  # type: ignore[arg-type]  # a ModularMLP's blocks; torch types them as Module
     frames = task.projections.to(device).unsqueeze(1)
     x, y = task.x_train[:n_fit].to(device), task.y_train[:n_fit].to(device)
     return evaluate_objectives(x, y, frames, cfg.kernel_rule, descent_layers(layers, "per_module")).cpu().tolist()
@@ -312,8 +312,8 @@ def run_batch(configs: Sequence[SineConfig], device: torch.device) -> list[Metri
     for name, members in sets.items():
         if members[0] is None:
             continue
-        for i, mse in enumerate(_member_mse(result, members, device)):
-            variance = float(members[i][1].var())
+        for i, mse in enumerate(_member_mse(result, members, device)):  # type: ignore[arg-type]  # members[0] is None for absent sets only
+            variance = float(members[i][1].var())  # type: ignore[index]  # members[0] is None for absent sets only
             metrics[i][f"{name}_mse"] = mse
             metrics[i][f"{name}_nmse"] = mse / variance
     train_var = [float(t.y_train[:n].var()) for t, n in zip(tasks, n_fit)]
@@ -325,9 +325,9 @@ def run_batch(configs: Sequence[SineConfig], device: torch.device) -> list[Metri
         metrics[i]["stopped_at"] = float(result.stopped_at[i])
         metrics[i]["n_params"] = float(count_params(models[i]))
         samples_per_step = settings.batch_size or n_fit[i]
-        metrics[i]["train_flops"] = train_flops(metrics[i]["n_params"], samples_per_step, float(result.stopped_at[i]))
+        metrics[i]["train_flops"] = train_flops(metrics[i]["n_params"], samples_per_step, float(result.stopped_at[i]))  # type: ignore[arg-type]  # a float: set above
         metrics[i]["search_flops"] = rule_flops(cfg)
-        metrics[i]["total_flops"] = metrics[i]["train_flops"] + metrics[i]["search_flops"]
+        metrics[i]["total_flops"] = metrics[i]["train_flops"] + metrics[i]["search_flops"]  # type: ignore[operator]  # floats: set above
         if modular:
             learned = result.params["projections"][i].cpu()
             metrics[i]["projection_overlap"] = float(mean_overlap(task.projections, learned))
@@ -360,7 +360,7 @@ EXPERIMENT = register(
     Experiment(
         name="sine",
         config=SineConfig,
-        run_batch=run_batch,
+        run_batch=run_batch,  # type: ignore[arg-type]  # Experiment is not generic in its config class
         description="paper A's modular sine-wave task: monolithic / modular / mixture-of-experts networks",
         batch_axes=("seed", "task.seed", "task.n_train", "train.lr"),
     )

@@ -34,7 +34,7 @@ module's final slot focus) and every plotted number.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -43,7 +43,7 @@ from pydantic import Field
 from modlab.config import Config
 from modlab.experiments.compositional_cifar import METHODS, NAME, CompositionalCifarConfig
 from modlab.figures.registry import FigureContext, figure
-from modlab.metrics import decode
+from modlab.metrics import Array, decode
 from modlab.plots import METHOD_COLORS, mean_se, new_figure
 from modlab.rules.kernel_rule import RULE_VARIANTS
 from modlab.sweep import SweepSpec
@@ -133,7 +133,7 @@ PRESETS = {
 }
 
 
-def source_for_run() -> str:
+def source_for_run() -> Literal["cifar10", "digits"]:
     """CIFAR-10 when a data folder is configured, else the offline digits."""
     return "cifar10" if os.environ.get(DATA_ENV) else "digits"
 
@@ -228,7 +228,7 @@ def _summary(data: dict, main: pd.DataFrame, vs_k: pd.DataFrame, source: str, sc
         "noisy_accuracy": data["noisy_accuracy"],
         "modular_minus_monolithic": {"mean": float(modular_gain["mean"]), "se": float(modular_gain["se"])},
         "kernel_rule_minus_modular": {"mean": float(rule_gain["mean"]), "se": float(rule_gain["se"])},
-        "modular_minus_monolithic_by_k": {int(kk): float(v) for kk, v in gap_by_k["mean"].items()},
+        "modular_minus_monolithic_by_k": {int(kk): float(v) for kk, v in zip(gap_by_k.index, gap_by_k["mean"])},
         "slot_focus_end": {m: data["slot_energy"][m]["focus_end"] for m in data["slot_energy"]},
     }
     if source == "cifar10":
@@ -240,8 +240,8 @@ def _table_panel(ax, main: pd.DataFrame, source: str, k: int, n: int) -> dict[st
     out: dict[str, Any] = {}
     for name in ("seen", "unseen", "noisy", "train"):
         stats = mean_se(main, ["method"], f"{name}_accuracy").set_index("method")
-        out[f"{name}_accuracy"] = {m: float(stats.loc[m, "mean"]) for m in METHODS}
-        out[f"{name}_accuracy_se"] = {m: float(stats.loc[m, "se"]) for m in METHODS}
+        out[f"{name}_accuracy"] = {m: float(stats["mean"][m]) for m in METHODS}
+        out[f"{name}_accuracy_se"] = {m: float(stats["se"][m]) for m in METHODS}
     columns = ["seen", "unseen", "noise"]
     rows = [
         [f"{out[f'{c}_accuracy'][m]:.3f} ± {out[f'{c}_accuracy_se'][m]:.3f}" for c in ("seen", "unseen", "noisy")]
@@ -336,10 +336,11 @@ def _epoch_panel(ax, table: pd.DataFrame) -> dict[str, Any]:
 
 def _final_energies(ctx: FigureContext, specs: list[SweepSpec]) -> dict[str, np.ndarray]:
     """Per modular method, the seed-mean of each module's energy share per slot after training (K̂, k)."""
+    assert ctx.store is not None  # a dry run without a store fails here (and draws nothing)
     out: dict[str, np.ndarray] = {}
     for spec in specs:
         records = ctx.store.records(spec.keys(), status="done")
-        arrays = [decode(r.metrics["slot_energy_end"]) for r in records if "slot_energy_end" in r.metrics]
+        arrays = [cast(Array, decode(r.metrics["slot_energy_end"])) for r in records if "slot_energy_end" in r.metrics]
         if arrays:
             out[spec.base["method"]] = np.mean([a.numpy() for a in arrays], axis=0)
     return out

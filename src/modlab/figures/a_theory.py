@@ -263,7 +263,7 @@ def _dense_line(base: dict[str, Any], axis: str, values: list) -> dict[str, Any]
     """The closed form on 400 log-spaced integer values of ``axis`` across the axis range."""
     cfg = _point(base, axis, values[0])
     x = np.unique(np.geomspace(min(values), max(values), 400).astype(int))
-    grid = {"n": cfg.n, "p": cfg.p, "m": cfg.m, axis: x}
+    grid: dict[str, Any] = {"n": cfg.n, "p": cfg.p, "m": cfg.m, axis: x}
     out = rf_losses(grid["n"], grid["p"], grid["m"], **cfg.model_kwargs())
     return {"x": x, "test": out["test"], "train": out["train"]}
 
@@ -310,7 +310,7 @@ def _legend_below(ax) -> None:
 
 def _dimension_panel(ctx: FigureContext, ax, settings: ATheorySettings) -> dict[str, pd.DataFrame]:
     """Loss vs task dimension m: monolithic (rises), modular (flat, an identity)."""
-    bases = {
+    bases: dict[str, dict[str, Any]] = {
         "monolithic": dict(n=settings.n_for_m, p=settings.p_for_m),
         "modular": dict(
             n=settings.n_for_m, p=settings.p_module, architecture="modular", n_modules=settings.n_modules, module_dim=1

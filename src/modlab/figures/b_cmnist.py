@@ -29,7 +29,7 @@ non-compositional test errors per network with their s.e., the chance levels) an
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import Field
@@ -79,7 +79,7 @@ PRESETS = {
 }
 
 
-def source_for_run() -> str:
+def source_for_run() -> Literal["mnist", "digits"]:
     """MNIST when a data folder is configured, else the offline digits."""
     return "mnist" if os.environ.get(DATA_ENV) else "digits"
 
@@ -141,8 +141,8 @@ def _curve(ax, table: pd.DataFrame, architecture: str, metric: str, kind: str) -
 def _finals(table: pd.DataFrame, metric: str) -> tuple[dict[str, float], dict[str, float]]:
     stats = mean_se(table, ["architecture"], metric).set_index("architecture")
     return (
-        {a: float(stats.loc[a, "mean"]) for a in ARCHITECTURES},
-        {a: float(stats.loc[a, "se"]) for a in ARCHITECTURES},
+        {a: float(stats["mean"][a]) for a in ARCHITECTURES},
+        {a: float(stats["se"][a]) for a in ARCHITECTURES},
     )
 
 

@@ -27,7 +27,7 @@ linear-modules --show-config``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -104,7 +104,7 @@ def setting_table(
 ) -> tuple[LinearModulesConfig, pd.DataFrame]:
     """Run (or resume) ``seeds`` seeds of one setting; its config and tidy table."""
     spec = SweepSpec(experiment="linear-modules", name=name, base=setting, axes={"seed": list(range(seeds))})
-    return spec.configs()[0], ctx.sweep(spec)
+    return cast(LinearModulesConfig, spec.configs()[0]), ctx.sweep(spec)
 
 
 def dynamics_figure(ctx: FigureContext, name: str, setting: dict[str, Any], seeds: int, title: str):

@@ -13,10 +13,10 @@ A test or a user passes their own object of the same class instead of a name.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from modlab.config import Config
 from modlab.errors import ConfigError, ModlabError
@@ -26,6 +26,14 @@ from modlab.sweep.backends import Backend
 
 PRESETS = ("quick", "full", "paper")
 CUSTOM = "custom"
+
+
+class _SweepFlags(TypedDict):
+    """Which stored runs a figure's sweeps redo (the keywords of ``plan_sweep`` and ``run_sweep``)."""
+
+    retry_failed: bool
+    rerun: bool
+    reuse_stale: bool
 
 
 @dataclass
@@ -48,7 +56,7 @@ class FigureContext:
     def sweep(self, spec: SweepSpec):
         """Run (or resume) a sweep in the store and return its tidy table of finished runs. In a dry
         run, only count what would run and return the table of what is stored."""
-        flags = {"retry_failed": self.retry_failed, "rerun": self.rerun, "reuse_stale": self.reuse_stale}
+        flags = _SweepFlags(retry_failed=self.retry_failed, rerun=self.rerun, reuse_stale=self.reuse_stale)
         if self.dry_run:
             self.ledger.append(plan_sweep(spec, self.store, backend=self.backend, **flags))
             return self.store.table(spec.keys()) if self.store is not None else tidy_table([])
@@ -90,7 +98,7 @@ class Figure:
 FIGURES: dict[str, Figure] = {}
 
 
-def figure(name: str, description: str, presets: dict[str, Config] | None = None):
+def figure(name: str, description: str, presets: Mapping[str, Config] | None = None):
     """Decorator registering ``make(ctx) -> (matplotlib Figure, data dict)`` under ``name``, with its
     typed ``presets`` (preset name → settings object, read as ``ctx.settings``)."""
 

@@ -48,10 +48,10 @@ class ModularLinear(nn.Module):
 
     def total_map(self) -> torch.Tensor:
         """The network's linear map, shape (S, n_out, n_in)."""
-        first = next(iter(self.parts.values())).weights[0]
+        first = next(iter(self.parts.values())).weights[0]  # type: ignore[index]  # parts are LinearModules; torch types them as Module
         out = first.new_zeros(first.shape[0], self.n_out, self.n_in)
         for part in self.parts.values():
-            out[:, part.rows.unsqueeze(1), part.cols.unsqueeze(0)] = part.product()
+            out[:, part.rows.unsqueeze(1), part.cols.unsqueeze(0)] = part.product()  # type: ignore[operator]  # parts are LinearModules; torch types them as Module
         return out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -26,7 +26,7 @@ class MLP(nn.Module):
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
         gen = generator if generator is not None else torch.Generator().manual_seed(0)
         for layer in self.layers:
-            init_linear_(layer, gen)
+            init_linear_(layer, gen)  # type: ignore[arg-type]  # self.layers holds nn.Linear only
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for layer in self.layers[:-1]:

@@ -72,7 +72,7 @@ class ModularMLP(nn.Module):
             z = x.unsqueeze(1).expand(-1, self.n_modules, -1, -1)
         else:
             z = torch.einsum("skdb,snd->sknb", params["projections"], x)
-        per_block = [block.layer_params(params, f"blocks.{j}.") for j, block in enumerate(self.blocks)]
+        per_block = [block.layer_params(params, f"blocks.{j}.") for j, block in enumerate(self.blocks)]  # type: ignore[operator]  # blocks are MLPs; torch types them as Module
         layers = [
             (torch.stack([p[i][0] for p in per_block], 1), torch.stack([p[i][1] for p in per_block], 1))
             for i in range(len(per_block[0]))

@@ -53,13 +53,13 @@ def flow_updates(weights: list[torch.Tensor], moments: Moments) -> list[torch.Te
     """Gradient-flow direction of every layer, ``(above)ᵀ E (below)ᵀ``; shapes as ``weights``."""
     below = [None]
     for w in weights[:-1]:
-        below.append(w if below[-1] is None else w @ below[-1])
-    total = weights[0] if len(weights) == 1 else weights[-1] @ below[-1]
+        below.append(w if below[-1] is None else w @ below[-1])  # type: ignore[arg-type]  # below[0] is None, the rest are tensors
+    total = weights[0] if len(weights) == 1 else weights[-1] @ below[-1]  # type: ignore[operator]  # below[-1] is a tensor here
     error = moments.sigma_yx - total @ moments.sigma_x
     updates, above = [], None
     for l in range(len(weights) - 1, -1, -1):
         grad = error if above is None else above.mT @ error
-        updates.append(grad if below[l] is None else grad @ below[l].mT)
+        updates.append(grad if below[l] is None else grad @ below[l].mT)  # type: ignore[attr-defined]  # below[l] is a tensor here
         above = weights[l] if above is None else above @ weights[l]
     return updates[::-1]
 
@@ -78,12 +78,12 @@ def train(
     ``observe(total_map)`` maps (S, n_out, n_in) to (S, k) measurements, taken at epoch 0 and
     every ``record_every`` epochs. Returns (R, S, k), R = epochs // record_every + 1.
     """
-    blocks = {name: moments.block(part.rows, part.cols) for name, part in network.parts.items()}
+    blocks = {name: moments.block(part.rows, part.cols) for name, part in network.parts.items()}  # type: ignore[arg-type]  # parts are LinearModules; torch types them as Module
     records = [observe(network.total_map())]
     with torch.no_grad():
         for epoch in range(1, epochs + 1):
             for name, part in network.parts.items():
-                weights = list(part.weights)
+                weights = list(part.weights)  # type: ignore[arg-type]  # parts are LinearModules; torch types them as Module
                 steps = [rate * u for u in flow_updates(weights, blocks[name])]
                 if extra is not None:
                     steps = [u + e for u, e in zip(steps, extra(weights, blocks[name], rate))]
@@ -100,18 +100,18 @@ def train_reference(
     """The plain per-member, per-module numpy loop; returns the final total maps (S, n_out, n_in)
     without touching ``network``."""
     sigma_x, sigma_yx, sigma_y = (m.cpu().numpy() for m in (moments.sigma_x, moments.sigma_yx, moments.sigma_y))
-    n_members = next(iter(network.parts.values())).weights[0].shape[0]
+    n_members = next(iter(network.parts.values())).weights[0].shape[0]  # type: ignore[index]  # parts are LinearModules; torch types them as Module
     maps = np.zeros((n_members, network.n_out, network.n_in))
     for member in range(n_members):
         for part in network.parts.values():
-            rows, cols = part.rows.cpu().numpy(), part.cols.cpu().numpy()
+            rows, cols = part.rows.cpu().numpy(), part.cols.cpu().numpy()  # type: ignore[operator]  # parts are LinearModules; torch types them as Module
             block = Moments(
                 sigma_x[np.ix_(cols, cols)],
                 sigma_yx[np.ix_(rows, cols)],
                 sigma_y[np.ix_(rows, rows)],
                 moments.n_points,
             )
-            weights = [w[member].detach().cpu().numpy().copy() for w in part.weights]
+            weights = [w[member].detach().cpu().numpy().copy() for w in part.weights]  # type: ignore[union-attr]  # parts are LinearModules; torch types them as Module
             for _ in range(epochs):
                 weights = _reference_step(weights, block, rate, extra)
             product = weights[0]

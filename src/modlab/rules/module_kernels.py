@@ -76,7 +76,7 @@ def rbf_kernels(z: torch.Tensor) -> torch.Tensor:
     return torch.exp(scaled @ scaled.mT) * edge.unsqueeze(-1) * edge.unsqueeze(-2)
 
 
-def stack_module_layers(blocks: Sequence[nn.Module]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+def stack_module_layers(blocks: Sequence[nn.Module] | nn.ModuleList) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """The (weight, bias) of every ``nn.Linear`` of each block, stacked over blocks (detached):
     ``[(W_l (K̂, out_l, in_l), bias_l (K̂, out_l))]``. All blocks must share one architecture."""
     per_block = [

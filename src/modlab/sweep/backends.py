@@ -258,6 +258,7 @@ class _WorkerPool:
                         yield value
                     elif not worker.process.is_alive():
                         lost, worker.index = worker.index, None
+                        assert lost is not None  # a busy worker holds an item
                         deaths[lost] += 1
                         if deaths[lost] <= self.retries:
                             todo.appendleft(lost)
@@ -275,7 +276,7 @@ def threads_per_worker(workers: int) -> int:
     return choose_threads(workers)
 
 
-def _worker_context() -> multiprocessing.context.BaseContext:
+def _worker_context() -> multiprocessing.context.SpawnContext | multiprocessing.context.ForkServerContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +98,7 @@ class SweepSpec(Config):
         return [config_key(self.experiment, c) for c in self.configs()]
 
 
-def _describe_axes(point: dict[str, Any], axes: dict[str, Sequence[Any]]) -> str:
+def _describe_axes(point: dict[str, Any], axes: Mapping[str, Sequence[Any]]) -> str:
     parts = []
     for dotted in axes:
         value: Any = point

@@ -59,7 +59,14 @@ def make_compositional_images(
     unseen_x, unseen_y = draw(test, n_test, unseen=True)
     noisy_x = add_noise(unseen_x, noise_std, generator)
     return CompositionalImages(
-        flat(train_x), train_y, flat(seen_x), seen_y, flat(unseen_x), unseen_y, flat(noisy_x), tuple(train_x.shape[1:])
+        flat(train_x),
+        train_y,
+        flat(seen_x),
+        seen_y,
+        flat(unseen_x),
+        unseen_y,
+        flat(noisy_x),
+        tuple(train_x.shape[1:]),  # type: ignore[arg-type]  # images are (N, C, H, W)
     )
 
 

@@ -157,7 +157,7 @@ def _read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     )
     if not ok:
         raise DataFileError(f"file {path} is not {expected}")
-    return data, labels
+    return data, labels  # type: ignore[return-value]  # `ok` above checks data is an ndarray
 
 
 class _ArraysOnlyUnpickler(pickle.Unpickler):

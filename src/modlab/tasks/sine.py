@@ -123,7 +123,7 @@ class SineTask:
         """The evaluation sets that exist for this layout: name → (x, y)."""
         out = {"test": (self.x_test, self.y_test), "scale": (self.x_scale, self.y_scale)}
         if self.x_ood is not None:
-            out["ood"] = (self.x_ood, self.y_ood)
+            out["ood"] = (self.x_ood, self.y_ood)  # type: ignore[assignment]  # y_ood is set whenever x_ood is
         return out
 
 

@@ -35,7 +35,12 @@ class Crossing:
 
 
 def first_crossing(
-    x: np.ndarray, y: np.ndarray, level: float, *, direction: Literal["down", "up"] = "down", log: bool = True
+    x: np.typing.ArrayLike,
+    y: np.typing.ArrayLike,
+    level: float,
+    *,
+    direction: Literal["down", "up"] = "down",
+    log: bool = True,
 ) -> Crossing:
     """First x at which ``y(x)`` reaches ``level``: falls to it (``down``) or rises to it (``up``).
 

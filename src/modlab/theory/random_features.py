@@ -119,9 +119,9 @@ def block_eigenvalues(spectrum: Spectrum, architecture: Architecture, n_modules:
 
 
 def rf_losses(
-    n: np.ndarray,
-    p: np.ndarray,
-    m: np.ndarray,
+    n: np.typing.ArrayLike,
+    p: np.typing.ArrayLike,
+    m: np.typing.ArrayLike,
     *,
     spectrum: Spectrum,
     architecture: Architecture = "monolithic",
@@ -185,7 +185,7 @@ def _padded_block(spectrum, architecture, n_modules, dims, ps, parameterisation)
 
 def sample_complexity(
     target_loss: float,
-    m: np.ndarray,
+    m: np.typing.ArrayLike,
     *,
     n_grid: np.ndarray,
     p_grid: np.ndarray,

@@ -44,19 +44,19 @@ class Spectrum:
         if not self.alpha > 0:
             raise ValueError(f"spectrum.alpha = {self.alpha}: must be > 0")
 
-    def n_features(self, dim: np.ndarray | int) -> np.ndarray:
+    def n_features(self, dim: np.ndarray | float) -> np.ndarray:
         """Number of non-zero eigenvalues: ``round(Ω^dim)`` (infinite for power_increment)."""
         dim = np.asarray(dim, dtype=float)
         if self.family == "power_increment":
             return np.full(dim.shape, np.inf)
         return np.maximum(np.round(self.omega**dim), 1.0)
 
-    def head_trace(self, dim: np.ndarray | int, p: np.ndarray | int) -> np.ndarray:
+    def head_trace(self, dim: np.ndarray | float, p: np.ndarray | float) -> np.ndarray:
         """``Tr Λ₁``: total power of the first ``p`` eigenvalues (broadcast over dim and p)."""
         dim, p = np.broadcast_arrays(np.asarray(dim, dtype=float), np.asarray(p, dtype=float))
         return self.scale - self.tail_trace(dim, p)
 
-    def tail_trace(self, dim: np.ndarray | int, p: np.ndarray | int) -> np.ndarray:
+    def tail_trace(self, dim: np.ndarray | float, p: np.ndarray | float) -> np.ndarray:
         """``Tr Λ₂``: total power beyond the first ``p`` eigenvalues (broadcast over dim and p)."""
         dim, p = np.broadcast_arrays(np.asarray(dim, dtype=float), np.asarray(p, dtype=float))
         if self.family == "power_increment":
@@ -67,7 +67,7 @@ class Spectrum:
         kept = np.minimum(p, count)
         return self.scale * (1.0 - _harmonic(kept, self.alpha) / _harmonic(count, self.alpha))
 
-    def eigenvalues(self, dim: int, count: int) -> np.ndarray:
+    def eigenvalues(self, dim: np.ndarray | float, count: int) -> np.ndarray:
         """The first ``count`` eigenvalues ``λ_1 ≥ … ≥ λ_count`` (zeros past the spectrum's end)."""
         index = np.arange(1, count + 1, dtype=float)
         return self.tail_trace(dim, index - 1) - self.tail_trace(dim, index)

@@ -57,7 +57,7 @@ def make_step(template: nn.Module, loss, kind: str, momentum: float) -> Callable
 
     def step(params, first, second, x, y, w, rate, correction1, correction2):
         def total(p):
-            return (loss(template.stacked_forward(p, x), y) * w).sum()
+            return (loss(template.stacked_forward(p, x), y) * w).sum()  # type: ignore[operator]  # runners are built only for models with stacked_forward
 
         grads = grad(total)(params)
         new_params, new_first, new_second = {}, {}, {}

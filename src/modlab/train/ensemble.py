@@ -164,7 +164,7 @@ def ensemble_forward(
     if method != "auto":
         resolve_method(template, method)
     if method in ("auto", "batched", "compiled") and hasattr(template, "stacked_forward"):
-        return template.stacked_forward(params, x)
+        return template.stacked_forward(params, x)  # type: ignore[operator]  # hasattr checked stacked_forward
     meta = copy.deepcopy(template).to("meta")
     return vmap(lambda p, xs: functional_call(meta, p, (xs,)))(params, x)
 
@@ -209,7 +209,7 @@ class _StackedRunner:
     @torch.no_grad()
     def losses(self, data: Padded) -> torch.Tensor:
         """Per-member weighted loss (S,) on a padded set."""
-        pred = ensemble_forward(self.template, self.params, data.x, self.method)
+        pred = ensemble_forward(self.template, self.params, data.x, self.method)  # type: ignore[arg-type]  # self.method is a resolved Method
         return (self.loss(pred, data.y) * data.weights).sum(-1)
 
     def snapshot(self) -> dict[str, torch.Tensor]:
