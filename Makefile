@@ -32,6 +32,9 @@ demo: $(STAMP)
 	@echo "demo figures written to results/demo/"
 
 test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -n 2 --durations=15
 
 # The reproduction report: every figure at REPORT_PRESET, resumed from REPORT_OUT/modlab.sqlite.

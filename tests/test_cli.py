@@ -60,7 +60,7 @@ def test_failed_runs_exit_nonzero_and_are_listed(tmp_path, capsys):
     assert main(["results", str(spec), "--store", store, "--failed"]) == 0
     assert "probe asked to fail" in capsys.readouterr().out
     assert main(["sweep", str(spec), "--store", store, "--no-progress", "--retry-failed"]) == 1
-    assert "1 runs: 0 reused, 0 computed, 1 failed" in capsys.readouterr().err
+    assert "1 run: 0 reused, 0 computed, 1 failed" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

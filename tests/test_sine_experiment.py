@@ -37,9 +37,10 @@ def test_metrics_of_a_modular_run():
     [metrics] = run_batch([tiny()], torch.device("cpu"))
     for name in ("test", "ood", "scale", "train"):
         assert metrics[f"{name}_nmse"] >= 0 and metrics[f"{name}_mse"] >= 0
-    assert len(metrics["test_curve_nmse"]) == len(metrics["curve_steps"]) == 4
-    assert metrics["curve_steps"] == [0.0, 10.0, 20.0, 30.0]
+    assert metrics["test_curve_nmse"].x == metrics["train_curve_nmse"].x == (0, 10, 20, 30)  # curves over steps
+    assert metrics["test_curve_nmse"].x_name == "step" and len(metrics["test_curve_nmse"].y) == 4
     assert 0 <= metrics["projection_overlap"] <= 1 + 1e-6
+    assert isinstance(metrics["n_params"], int) and isinstance(metrics["stopped_at"], int)
     assert metrics["n_params"] == count_params(build_model(tiny(), make_sine_task(tiny().task)))
 
 
@@ -160,12 +161,12 @@ def test_kernel_rule_init_picks_its_variant_and_reports_the_search(init, variant
     cfg = tiny(projection_init=init, kernel_rule=RULE_TINY)
     assert cfg.kernel_rule.variant == variant
     [metrics] = run_batch([cfg], torch.device("cpu"))
-    assert metrics["search_steps"] == [0.0, 5.0] and len(metrics["search_overlap_curve"]) == 2
-    assert len(metrics["overlap_curve"]) == len(metrics["curve_steps"])
+    assert metrics["search_overlap_curve"].x == (0, 5) and len(metrics["search_overlap_curve"].y) == 2
+    assert metrics["overlap_curve"].x == metrics["test_curve_nmse"].x
     assert metrics["search_seconds"] > 0 and metrics["search_flops"] > 0
     assert metrics["total_flops"] == pytest.approx(metrics["train_flops"] + metrics["search_flops"])
-    assert len(metrics["overlap_matrix"]) == 2 * 2
-    assert metrics["overlap_curve"][-1] == pytest.approx(metrics["projection_overlap"], abs=1e-5)
+    assert metrics["overlap_matrix"].shape == (2, 2)
+    assert metrics["overlap_curve"].y[-1] == pytest.approx(metrics["projection_overlap"], abs=1e-5)
     per_module = variant == "per_module"
     assert ("module_objective_true" in metrics) == per_module and ("module_objective_found" in metrics) == per_module
     if per_module:
@@ -176,7 +177,7 @@ def test_kernel_rule_init_picks_its_variant_and_reports_the_search(init, variant
 def test_kernel_rule_init_starts_training_at_the_found_projections():
     cfg = tiny(projection_init="kernel_rule", kernel_rule=RULE_TINY)
     [metrics] = run_batch([cfg], torch.device("cpu"))
-    assert metrics["overlap_curve"][0] == pytest.approx(metrics["search_overlap_curve"][-1], abs=1e-5)
+    assert metrics["overlap_curve"].y[0] == pytest.approx(metrics["search_overlap_curve"].y[-1], abs=1e-5)
 
 
 @pytest.mark.parametrize(

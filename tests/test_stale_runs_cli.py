@@ -64,7 +64,7 @@ def test_an_infinite_measured_metric_fails_the_run_naming_it(tmp_path, capsys):
     store = str(tmp_path / "s.sqlite")
     assert main(["run", "probe", "--set", "inf=true", "--store", store, "--no-progress"]) == 1
     err = capsys.readouterr().err
-    assert "1 runs: 0 reused, 0 computed, 1 failed" in err
+    assert "1 run: 0 reused, 0 computed, 1 failed" in err
     assert "non-finite value (NaN or ±inf) in metric(s): score" in err
 
 

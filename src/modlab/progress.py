@@ -29,7 +29,8 @@ def listening(listener: Listener) -> Iterator[None]:
 
 @contextmanager
 def step_bar(enabled: bool) -> Iterator[None]:
-    """A terminal bar of the current run's steps (below the bar of runs), while the block runs."""
+    """A terminal bar of the current run's steps (below the bar of runs), while the block runs (none when
+    stderr is not a terminal)."""
     if not enabled:
         yield
         return
@@ -39,7 +40,7 @@ def step_bar(enabled: bool) -> Iterator[None]:
 
     def show(done: int, total: int) -> None:
         if not bars:
-            bars.append(tqdm(total=total, desc="steps", unit="step", position=1, leave=False))
+            bars.append(tqdm(total=total, desc="steps", unit="step", position=1, leave=False, disable=None))
         bar = bars[0]
         if bar.total != total or done < bar.n:
             bar.reset(total)

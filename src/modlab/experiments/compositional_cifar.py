@@ -246,11 +246,11 @@ def run_batch(configs: Sequence[CompositionalCifarConfig], device: torch.device)
         for i, value in enumerate(accuracy.tolist()):
             metrics[i][f"{name}_accuracy"] = value
     for i, (c, d) in enumerate(zip(configs, datasets)):
-        metrics[i]["unseen_accuracy_curve"] = Curve(epochs_at, result.curves["unseen_accuracy"][i].tolist(), "epoch")  # type: ignore[assignment]  # Metrics predates Curve values
+        metrics[i]["unseen_accuracy_curve"] = Curve(epochs_at, result.curves["unseen_accuracy"][i].tolist(), "epoch")
         if starts[i] is not None:
             for when, frames in (("start", starts[i]), ("end", result.params["projections"][i].cpu())):
                 energy = slot_energy(frames, d.image_shape, c.n_slots)  # type: ignore[arg-type]  # starts[i] checked not None
-                metrics[i][f"slot_energy_{when}"] = Array(energy.numpy())  # type: ignore[assignment]  # Metrics predates Array values
+                metrics[i][f"slot_energy_{when}"] = Array(energy.numpy())
                 metrics[i][f"slot_focus_{when}"] = float(energy.max(1).values.mean())
     return metrics
 

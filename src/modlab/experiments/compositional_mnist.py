@@ -162,7 +162,7 @@ def train_members(
     metrics: list[Metrics] = []
     for i in range(len(configs)):
         curves = {name: Curve(epochs, result.curves[name][i].tolist(), "epoch") for name in CURVES}
-        metrics.append({**curves, **{f"final_{name}": curve.y[-1] for name, curve in curves.items()}})  # type: ignore[dict-item]  # Metrics predates Curve values
+        metrics.append({**curves, **{f"final_{name}": curve.y[-1] for name, curve in curves.items()}})
     return metrics
 
 

@@ -294,7 +294,7 @@ def time_constant(cfg: LinearModulesConfig) -> float:
 def run_batch(configs: Sequence[LinearModulesConfig], device: torch.device) -> list[Metrics]:
     curves, _ = simulate(configs, device)
     t = epochs_axis(configs[0])
-    return [{name: Curve(t, values[:, m], "epoch") for name, values in curves.items()} for m in range(len(configs))]  # type: ignore[misc]  # Metrics predates Curve values
+    return [{name: Curve(t, values[:, m], "epoch") for name, values in curves.items()} for m in range(len(configs))]
 
 
 @dataclass(frozen=True)

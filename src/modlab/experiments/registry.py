@@ -25,10 +25,11 @@ import torch
 
 from modlab.config import Config, did_you_mean
 from modlab.errors import ConfigError, echo
+from modlab.metrics import Metric
 
 IMPORT_ENV = "MODLAB_IMPORT"
 
-Metrics = dict[str, float | list[float]]
+Metrics = dict[str, Metric]  # number, Curve, Array or a plain list (a curve over its index)
 RunBatch = Callable[[Sequence[Config], torch.device], list[Metrics]]
 
 

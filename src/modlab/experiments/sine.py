@@ -9,12 +9,12 @@ Metrics (every loss is a mean squared error; ``*_nmse`` divides it by the varian
 own targets, so predicting a constant scores ≈ 1): ``test``
 (in distribution, the training ρ), ``ood`` (combinatorial shift, ρ = 0; orthogonal layout only),
 ``scale`` (x ~ N(0, s² I)), ``train`` (the fitting part of the training set, noisy labels); the
-loss curves ``train_curve_nmse`` and ``test_curve_nmse`` at ``curve_steps``; ``n_params``;
+loss curves ``train_curve_nmse`` and ``test_curve_nmse`` (curves over training steps); ``n_params``;
 ``stopped_at``; ``train_flops`` (:func:`train_flops`); and, for modular networks, the structure
 measures of :mod:`modlab.measures.overlap` (overlaps in cos² of the principal angles): ``projection_overlap`` (mean over true modules of the best overlap
 with a learned projection, after training; 1 = a learned module reads exactly that subspace),
-``overlap_matrix`` (the K × K̂ overlaps after training, row-major) and ``overlap_curve`` (the mean
-overlap at ``curve_steps``).
+``overlap_matrix`` (the K × K̂ overlaps after training, an array) and ``overlap_curve`` (the mean
+overlap over training steps).
 
 Projections at init (``projection_init``): ``random``, ``true`` (the task's U_i), or found by the
 kernel rule of :mod:`modlab.rules.kernel_rule` on the run's fitting samples with the network's own
@@ -23,7 +23,7 @@ initial modules — ``kernel_rule`` (the joint variant, modlab's default) or ``k
 ``projection_init``. Kernel-rule runs also report ``search_seconds``, ``search_flops``
 (:func:`~modlab.rules.kernel_rule.search_flops`), ``search_objective`` (the kept restart's; for the
 per-module rule the mean of its descents') and the overlap along the search,
-``search_overlap_curve`` at ``search_steps``. Per-module runs with K̂, b̂ = K, b also report the
+``search_overlap_curve`` (over search steps). Per-module runs with K̂, b̂ = K, b also report the
 single-module objective ``yᵀ(K_j + εI)⁻¹y`` on the search's evaluation points at every descent's
 found direction (``module_objective_found``, K̂ values) and at every true direction
 (``module_objective_true``, K values, true direction i with module i's kernel). ``total_flops``
@@ -46,6 +46,7 @@ from torch import nn
 from modlab.config import MAX_SEED, Config
 from modlab.experiments.registry import Experiment, Metrics, register
 from modlab.measures import mean_overlap, overlap_matrix
+from modlab.metrics import Array, Curve
 from modlab.models import MLP, ModularMLP, count_params, width_for_budget
 from modlab.rules.kernel_rule import (
     RULE_VARIANTS,
@@ -275,8 +276,9 @@ def _search_metrics(task: SineTask, found: tuple[KernelRuleResult, float]) -> Me
     return {
         "search_seconds": seconds,
         "search_objective": float(objective),
-        "search_overlap_curve": mean_overlap(task.projections, result.path().cpu()).tolist(),
-        "search_steps": [float(s) for s in result.history_steps],
+        "search_overlap_curve": Curve(
+            result.history_steps, mean_overlap(task.projections, result.path().cpu()).tolist()
+        ),
     }
 
 
@@ -319,20 +321,23 @@ def run_batch(configs: Sequence[SineConfig], device: torch.device) -> list[Metri
     train_var = [float(t.y_train[:n].var()) for t, n in zip(tasks, n_fit)]
     test_var = [float(t.y_test.var()) for t in tasks]
     for i, (cfg, task) in enumerate(zip(configs, tasks)):
-        metrics[i]["train_curve_nmse"] = (result.curves["train"][i] / train_var[i]).tolist()
-        metrics[i]["test_curve_nmse"] = (result.curves["test"][i] / test_var[i]).tolist()
-        metrics[i]["curve_steps"] = [float(s) for s in result.eval_steps]
-        metrics[i]["stopped_at"] = float(result.stopped_at[i])
-        metrics[i]["n_params"] = float(count_params(models[i]))
-        samples_per_step = settings.batch_size or n_fit[i]
-        metrics[i]["train_flops"] = train_flops(metrics[i]["n_params"], samples_per_step, float(result.stopped_at[i]))  # type: ignore[arg-type]  # a float: set above
-        metrics[i]["search_flops"] = rule_flops(cfg)
-        metrics[i]["total_flops"] = metrics[i]["train_flops"] + metrics[i]["search_flops"]  # type: ignore[operator]  # floats: set above
+        metrics[i]["train_curve_nmse"] = Curve(result.eval_steps, (result.curves["train"][i] / train_var[i]).tolist())
+        metrics[i]["test_curve_nmse"] = Curve(result.eval_steps, (result.curves["test"][i] / test_var[i]).tolist())
+        n_params, steps_run = count_params(models[i]), int(result.stopped_at[i])
+        training = train_flops(n_params, settings.batch_size or n_fit[i], steps_run)
+        search = rule_flops(cfg)
+        metrics[i].update(
+            stopped_at=steps_run,
+            n_params=n_params,
+            train_flops=training,
+            search_flops=search,
+            total_flops=training + search,
+        )
         if modular:
             learned = result.params["projections"][i].cpu()
             metrics[i]["projection_overlap"] = float(mean_overlap(task.projections, learned))
-            metrics[i]["overlap_matrix"] = overlap_matrix(task.projections, learned).flatten().tolist()
-            metrics[i]["overlap_curve"] = result.curves["overlap"][i].tolist()
+            metrics[i]["overlap_matrix"] = Array(overlap_matrix(task.projections, learned))
+            metrics[i]["overlap_curve"] = Curve(result.eval_steps, result.curves["overlap"][i].tolist())
         found, at_true = searches[i], true_objectives[i]
         if found is not None:
             metrics[i].update(_search_metrics(task, found))

@@ -71,8 +71,8 @@ METHODS = ("monolithic", "modular, plain GD", "kernel rule (joint)", "kernel rul
 
 def _flops_curve(table: pd.DataFrame, batch_size: int) -> pd.DataFrame:
     """Mean ± s.e. test loss at each evaluation step, with that step's total FLOPs (mean over runs)."""
-    loss = mean_se(table, ["step"], "test_curve_nmse").sort_values("step")
-    steps = mean_se(table, ["step"], "curve_steps").sort_values("step")["mean"].to_numpy()
+    loss = mean_se(table, ["x"], "test_curve_nmse").sort_values("x")
+    steps = loss["x"].to_numpy()
     params = mean_se(table, ["task.n_train"], "n_params")["mean"].iloc[0]
     search = mean_se(table, ["task.n_train"], "search_flops")["mean"].iloc[0]
     return loss.assign(flops=search + 6.0 * params * batch_size * steps, search_flops=search)

@@ -109,7 +109,8 @@ def _table(ctx: FigureContext, label: str) -> pd.DataFrame:
 
 
 def _curve(table: pd.DataFrame, metric: str) -> pd.DataFrame:
-    return mean_se(table, ["step"], metric).sort_values("step")
+    """Mean ± s.e. of a curve metric at each of its own x-values (training or search steps)."""
+    return mean_se(table, ["x"], metric).sort_values("x")
 
 
 @figure(
@@ -213,13 +214,13 @@ def summary(data: dict[str, Any]) -> dict[str, Any]:
 def _overlap_course(ax, table: pd.DataFrame, label: str, cfg: ProjectionsPreset) -> dict[str, Any]:
     """Overlap along the search (kernel rules, dashed) then along training, on one iteration axis."""
     training = _curve(table, "overlap_curve")
-    steps = _curve(table, "curve_steps")["mean"].to_numpy()
+    steps = training["x"].to_numpy()
     offset = 0.0
     out: dict[str, Any] = {}
     color = METHOD_COLORS[label]
     if PANELS[label][1] is not None:
         search = _curve(table, "search_overlap_curve")
-        search_steps = _curve(table, "search_steps")["mean"].to_numpy()
+        search_steps = search["x"].to_numpy()
         ax.fill_between(
             search_steps, search["mean"] - search["se"], search["mean"] + search["se"], color=color, alpha=0.2, lw=0
         )

@@ -47,7 +47,7 @@ class SweepReport:
     seconds: float = 0.0
 
     def __str__(self) -> str:
-        return f"{self.total} runs: {self.reused} reused, {self.computed} computed, {self.failed} failed"
+        return f"{_runs(self.total)}: {self.reused} reused, {self.computed} computed, {self.failed} failed"
 
     def __add__(self, other: SweepReport) -> SweepReport:
         return SweepReport(*(getattr(self, f) + getattr(other, f) for f in self.__dataclass_fields__))
@@ -65,7 +65,7 @@ class SweepPlan:
     new_threads: set[int] = field(default_factory=set)
 
     def __str__(self) -> str:
-        line = f"{self.total} runs: {self.stored} stored, {self.to_run} to run"
+        line = f"{_runs(self.total)}: {self.stored} stored, {self.to_run} to run"
         if self.to_run and len(self.stored_threads | self.new_threads) > 1:
             line += (
                 f" (resuming would mix intra-op thread counts: stored runs used "
@@ -167,7 +167,13 @@ def run_sweep(
     backend.connect()
     stamp = {"modlab_version": code_fingerprint().split(":")[0], **git_state()}
     computed = failed = 0
-    bar = tqdm(total=len(triage.todo), desc=spec.name or spec.experiment, unit="run", disable=not progress, leave=False)
+    bar = tqdm(
+        total=len(triage.todo),
+        desc=spec.name or spec.experiment,
+        unit="run",
+        disable=None if progress else True,
+        leave=False,
+    )  # None: off when not a terminal
     try:
         for outcome in backend.map(run_batch_safely, make_batches(spec.experiment, triage.todo), device):
             records = lost_records(outcome, device) if isinstance(outcome, Lost) else outcome
@@ -304,3 +310,8 @@ def _record(experiment: str, key: str, config: dict, output: Any, seconds: float
     reason = f"non-finite value (NaN or ±inf) in metric(s): {', '.join(bad)}" if bad else None
     status = "failed" if bad else "done"
     return RunRecord(key, experiment, config, status, output, reason, seconds, device, provenance=dict(notes))
+
+
+def _runs(count: int) -> str:
+    """``1 run``, ``4 runs``."""
+    return f"{count} run{'' if count == 1 else 's'}"
