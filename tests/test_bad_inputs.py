@@ -20,6 +20,7 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from modlab import yaml12
 from modlab.cli import main, printable
 from modlab.experiments.linear_rf import LinearRFConfig
 from modlab.store import Store
@@ -77,7 +78,8 @@ def assert_refused_untouched(store: Path, argv: tuple[str, ...], *names: str) ->
 
 
 def dump(data, as_json: bool) -> str:
-    return json.dumps(data, ensure_ascii=False) if as_json else yaml.safe_dump(data, allow_unicode=True)
+    """The spec as a user would write it: JSON, or YAML that modlab's YAML 1.2 reader reads back as ``data``."""
+    return json.dumps(data, ensure_ascii=False) if as_json else yaml12.dump(data)
 
 
 json_values = st.recursive(

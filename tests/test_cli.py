@@ -266,7 +266,7 @@ def test_sweep_set_overrides_the_base_and_axis_adds_or_replaces_an_axis(tmp_path
     spec, store = _spec(tmp_path), str(tmp_path / "s.sqlite")
     argv = ["sweep", str(spec), "--store", store, "--no-progress", "--axis", "value=5,6,7", "--set", "nan=false"]
     assert main(argv) == 0
-    assert "6 runs" in capsys.readouterr().out
+    assert "6 runs" in capsys.readouterr().err
     assert main(["results", str(spec), "--store", store]) == 0  # the spec's own runs were not run
     assert "(no runs)" in capsys.readouterr().out
     argv = ["sweep", str(spec), "--store", store, "--no-progress", "--axis", "seed=3", "--set", "value=9"]

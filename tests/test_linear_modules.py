@@ -200,6 +200,7 @@ def test_cli_runs_a_user_defined_point(tmp_path, capsys):
         "--store",
         str(tmp_path / "s.sqlite"),
         "--no-progress",
+        "--json",
     ]
     assert main(args) == 0
     metrics = json.loads(capsys.readouterr().out)["metrics"]

@@ -53,7 +53,7 @@ def test_an_imported_experiment_runs_on_every_backend(tmp_path, backend):
         *backend,
         cwd=tmp_path,
     )
-    assert done.returncode == 0 and "4 done" in done.stdout, done.stderr
+    assert done.returncode == 0 and "4 runs: 0 reused, 4 computed, 0 failed" in done.stderr, done.stderr
     shown = _run(
         "-m", "modlab.cli", "results", str(spec), "--import", str(EXAMPLE), "--store", store, "--agg", cwd=tmp_path
     )
@@ -66,7 +66,7 @@ def test_a_spec_can_name_the_experiment_by_import_path(tmp_path):
     store = str(tmp_path / "s.sqlite")
     argv = ("-m", "modlab.cli", "sweep", str(spec), "--store", store, "--no-progress", "--workers", "2")
     done = _run(*argv, cwd=tmp_path, extra_path=str(EXAMPLE.parent))
-    assert done.returncode == 0 and "4 done" in done.stdout, done.stderr
+    assert done.returncode == 0 and "4 runs: 0 reused, 4 computed, 0 failed" in done.stderr, done.stderr
     missing = _run("-m", "modlab.cli", "sweep", str(spec), "--store", store, cwd=tmp_path)
     assert missing.returncode == 2 and "cannot import 'own_experiment'" in missing.stderr
 

@@ -7,7 +7,7 @@ import modlab
 def test_import_modlab_is_light_and_exposes_the_public_api_lazily():
     code = (
         "import sys, modlab; print('torch' in sys.modules, 'pandas' in sys.modules); "
-        "modlab.Store; print('torch' in sys.modules)"
+        "modlab.run_sweep; print('torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "False", "True"]

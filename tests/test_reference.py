@@ -40,7 +40,7 @@ def test_config_command_prints_every_field_with_range_and_description(capsys):
 
 
 def test_the_experiments_own_nested_defaults_are_shown():
-    by_name = {f.name: f for f in reference.fields_of("a-ccifar")}
+    by_name = {f.name: f for f in reference.fields_of("compositional-cifar")}
     assert by_name["kernel_rule.kernel"].default == "module" and by_name["kernel_rule.steps"].default == 100
 
 

@@ -83,16 +83,26 @@ def import_modules(entries: str) -> None:
 
 def _experiment_at(path: str) -> Experiment:
     module_name, _, attribute = path.partition(":")
-    found = getattr(_import_module(module_name), attribute, None)
+    if not module_name.strip() or not attribute.strip():
+        raise ConfigError(
+            f"unknown experiment {echo(path)}: expected a registered name, or module.path:ATTRIBUTE with both parts"
+        )
+    try:
+        module = _import_module(module_name)
+    except ConfigError as err:
+        raise ConfigError(f"unknown experiment {echo(path)}: {err}") from None
+    found = getattr(module, attribute, None)
     if not isinstance(found, Experiment):
-        raise ConfigError(f"experiment {echo(path)}: {echo(module_name)} has no Experiment called {echo(attribute)}")
+        raise ConfigError(
+            f"unknown experiment {echo(path)}: {echo(module_name)} has no Experiment called {echo(attribute)}"
+        )
     return found
 
 
 def _import_module(name: str):
     try:
         return importlib.import_module(name)
-    except ImportError as err:
+    except (ImportError, ValueError) as err:  # ValueError: a malformed name, such as a relative one
         raise ConfigError(
             f"cannot import {echo(name)}: {err} (is its folder the working folder or on PYTHONPATH?)"
         ) from None
