@@ -22,6 +22,7 @@ from backend_probes import torch_threads
 from modlab.store import Store
 from modlab.sweep import SweepSpec, run_sweep
 from modlab.sweep.backends import threads_per_worker
+from modlab.train.threads import choose_threads
 
 SEEDS = [0, 1, 2, 3]
 N_VALUES = [500, 550, 600, 650, 700, 750, 800, 850]
@@ -40,8 +41,10 @@ def uninterrupted_table(folder: Path) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> pd.DataFrame:
-    """The table of one uninterrupted in-process run."""
-    return uninterrupted_table(tmp_path_factory.mktemp("reference"))
+    """The table of one uninterrupted in-process run, at the threads the command line picks for one
+    process (results' last bits depend on the thread count, not on batching)."""
+    with torch_threads(choose_threads(1)):
+        return uninterrupted_table(tmp_path_factory.mktemp("reference"))
 
 
 @pytest.fixture(scope="module")

@@ -1,3 +1,5 @@
+import sys
+
 import torch
 
 from modlab import progress
@@ -16,7 +18,14 @@ def test_the_trainer_reports_its_steps_to_listeners():
     assert seen[-1] == (40, 40)
 
 
-def test_the_step_bar_is_shown_only_for_runs_in_this_process(capsys):
+def test_the_step_bar_is_shown_only_on_a_terminal(capsys):
+    with _step_bar(build_parser().parse_args(["run", "sine"])):
+        progress.report(5, 10)
+    assert capsys.readouterr().err == ""  # stderr is captured here, not a terminal: no bar in log files
+
+
+def test_the_step_bar_is_shown_only_for_runs_in_this_process(capsys, monkeypatch):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     parser = build_parser()
     with _step_bar(parser.parse_args(["run", "sine"])):
         progress.report(5, 10)
