@@ -196,7 +196,12 @@ def test_ray_tasks_stop_when_the_driver_goes(tmp_path, signum):
     spec = tmp_path / "slow.json"
     spec.write_text(
         json.dumps(
-            {"experiment": "linear-rf", "base": {"m": 4, "p": 1500}, "axes": {"n": [6000, 6100], "seed": [0, 1, 2, 3]}}
+            # one task is the 16 seeds of one n: tens of seconds, so the signal lands mid-task
+            {
+                "experiment": "linear-rf",
+                "base": {"m": 4, "p": 1500},
+                "axes": {"n": [6000, 6100], "seed": list(range(16))},
+            }
         )
     )
     command = [sys.executable, "-m", "modlab.cli", "sweep", str(spec), "--store", str(tmp_path / "s.sqlite")]

@@ -49,6 +49,7 @@ BACKENDS = ("local", "ray")
 LOCAL_RAY_MAX_CPUS = 4
 LOCAL_RAY_OBJECT_STORE = 256 * 1024**2  # bytes; results are small, so keep the local Ray light
 RAY_CPUS_PER_TASK = 1  # and as many intra-op threads
+WAIT_SLICE_S = 0.5  # seconds a Ray wait blocks before Python handles pending signals
 RAY_CONNECT_TIMEOUT_S = 5
 DRIVER_POLL_S = 0.2  # how often a worker's watchdog checks that the driver is alive
 _HOST = re.compile(r"[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]")
@@ -400,7 +401,7 @@ class RayBackend:
                 while todo and (self.address is None or self.workers is None or len(pending) < self.workers):
                     item = todo.popleft()
                     pending[task.remote(fn, RAY_CPUS_PER_TASK, self.engine, driver, item, device)] = item
-                [ref], _ = _signal_safe(ray.wait, list(pending), num_returns=1)
+                ref = _first_ready(ray, list(pending))
                 item = pending.pop(ref)
                 try:
                     yield _signal_safe(ray.get, ref)
@@ -411,6 +412,15 @@ class RayBackend:
         finally:
             for ref in pending:  # the driver stops early (error, Ctrl-C, SIGTERM): nothing keeps computing
                 ray.cancel(ref, force=True)
+
+
+def _first_ready(ray: Any, refs: list[Any]) -> Any:
+    """The first of ``refs`` to finish. Waits in short slices: Ray's blocking wait does not always
+    return to Python for a signal, and SIGTERM or Ctrl-C must stop the driver at once."""
+    while True:
+        ready, _ = _signal_safe(ray.wait, refs, num_returns=1, timeout=WAIT_SLICE_S)
+        if ready:
+            return ready[0]
 
 
 def _signal_safe(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
