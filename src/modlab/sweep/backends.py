@@ -191,8 +191,8 @@ class LocalBackend:
         """Nothing to join: workers start with the first batch."""
 
     def intra_op_threads(self) -> int:
-        import torch
-
+        if self.threads is not None:
+            return self.threads
         return torch.get_num_threads() if self.workers == 1 else threads_per_worker(self.workers)
 
     def map(self, fn, items, device):
