@@ -10,6 +10,7 @@ threshold. Nothing here knows any figure: the claims table (:mod:`modlab.report.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,16 +99,18 @@ def _walk(data: Any, path: Path) -> tuple[bool, Any]:
     return True, data
 
 
-class Quantity:
+class Quantity(ABC):
     """Something computed from numbers of the figures' JSON."""
 
     numbers: tuple[Number, ...]
 
+    @abstractmethod
     def compute(self, values: Sequence[Any]) -> float:
-        raise NotImplementedError
+        """The quantity from the values of ``numbers``, in order."""
 
+    @abstractmethod
     def formula(self) -> str:
-        raise NotImplementedError
+        """How it is computed, as the page prints it."""
 
     def figures(self) -> set[str]:
         return {n.figure for n in self.numbers}
