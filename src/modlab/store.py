@@ -215,13 +215,15 @@ class Store:
 
     def records(self, keys: Iterable[str] | None = None, status: str | None = None) -> list[RunRecord]:
         """The stored runs (all, or those with the given keys), in key order of ``keys``."""
-        columns = ", ".join(self._optional(c) for c in COLUMNS)
-        where = " WHERE status = ?" if status else ""
-        rows = self._db.execute(f"SELECT {columns} FROM runs{where}", (status,) if status else ())
-        by_key = {row[0]: _record_of(row) for row in rows}
+        columns = ", ".join(self._optional(c) for c in COLUMNS[1:])
         if keys is None:
-            return list(by_key.values())
-        return [by_key[k] for k in dict.fromkeys(keys) if k in by_key]
+            where = " WHERE status = ?" if status else ""
+            rows = self._db.execute(f"SELECT key, {columns} FROM runs{where}", (status,) if status else ())
+            return [_record_of(row) for row in rows]
+        wanted = list(dict.fromkeys(keys))
+        by_key = {row[0]: row for row in self._select_by_key(columns, wanted)}
+        rows = [by_key[k] for k in wanted if k in by_key and (status is None or by_key[k][3] == status)]
+        return [_record_of(row) for row in rows]
 
     def history(self, key: str) -> list[RunRecord]:
         """The records of ``key`` that recomputations replaced, oldest first."""
