@@ -14,7 +14,9 @@ from modlab.report import CLAIMS, Claim, build_report
 from modlab.report.checks import Check, Value, number
 from modlab.report.claims import judge
 from modlab.report.figure_notes import NOTES
+from modlab.store import Store
 from modlab.sweep import SweepSpec
+from modlab.sweep.backends import LocalBackend
 
 
 class ProbePreset(Config):
@@ -109,11 +111,17 @@ def test_report_makes_figures_judges_claims_and_writes_a_page(probe_figures, tmp
     assert {"modlab", "git commit", "torch", "device"} <= set(saved["build"])
 
 
-def test_a_resumed_report_keeps_the_measured_budget(probe_figures, tmp_path):
+def test_a_resumed_report_budgets_the_reused_runs_at_their_stored_times(probe_figures, tmp_path, capsys):
     first = build_report(tmp_path, "quick", names=["x-probe"], progress=False, claims=())
-    again = build_report(tmp_path, "quick", names=["x-probe"], progress=False, claims=())
+    two_at_once = LocalBackend(workers=2)
+    again = build_report(tmp_path, "quick", names=["x-probe"], backend=two_at_once, progress=False, claims=())
     assert first.builds[0].new_runs == 2 and again.builds[0].new_runs == 0
-    assert again.builds[0].budget_seconds == first.builds[0].wall_seconds
+    assert first.builds[0].budget_seconds == first.builds[0].wall_seconds  # nothing reused
+    with Store(tmp_path / "modlab.sqlite") as store:
+        stored = sum(record.seconds for record in store.records())
+    assert stored > 0
+    assert again.builds[0].budget_seconds == pytest.approx(again.builds[0].wall_seconds + stored / 2)
+    assert capsys.readouterr().err.count("x-probe: made in") == 2
 
 
 def test_a_figure_without_the_preset_is_skipped_with_the_reason(probe_figures, tmp_path):

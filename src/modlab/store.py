@@ -194,6 +194,10 @@ class Store:
         """Key → 'done' | 'failed' for the keys that have a record."""
         return dict(self._select_by_key("status", keys))
 
+    def run_seconds(self, keys: Iterable[str]) -> float:
+        """The summed run times (s) of the stored runs with these keys."""
+        return sum(seconds or 0.0 for _, seconds in self._select_by_key("seconds", keys))
+
     def states(self, keys: Iterable[str]) -> dict[str, tuple[str, str | None, int | None]]:
         """Key → (status, code fingerprint or None, intra-op threads or None) of the stored keys."""
         rows = self._select_by_key(f"status, {self._optional('fingerprint')}, {self._optional('provenance')}", keys)
@@ -218,8 +222,8 @@ class Store:
         columns = ", ".join(self._optional(c) for c in COLUMNS[1:])
         if keys is None:
             where = " WHERE status = ?" if status else ""
-            rows = self._db.execute(f"SELECT key, {columns} FROM runs{where}", (status,) if status else ())
-            return [_record_of(row) for row in rows]
+            cursor = self._db.execute(f"SELECT key, {columns} FROM runs{where}", (status,) if status else ())
+            return [_record_of(row) for row in cursor]
         wanted = list(dict.fromkeys(keys))
         by_key = {row[0]: row for row in self._select_by_key(columns, wanted)}
         rows = [by_key[k] for k in wanted if k in by_key and (status is None or by_key[k][3] == status)]

@@ -11,6 +11,7 @@ the other figures go on.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -25,8 +26,8 @@ from modlab.report.checks import Result
 from modlab.report.claims import CLAIMS, Claim, judge
 from modlab.report.figure_notes import NOTES
 from modlab.report.page import write_page
-from modlab.store import Store
 from modlab.sweep.backends import Backend
+from modlab.sweep.runner import SweepReport
 
 FIGURE_DIR = "figures"
 STORE_NAME = "modlab.sqlite"
@@ -35,8 +36,9 @@ MADE, SKIPPED, FAILED = "made", "skipped", "failed"
 
 @dataclass
 class FigureBuild:
-    """How one figure fared in this build. ``budget_seconds``: the wall time of the last build that
-    computed runs for it (a build that only resumed stored runs keeps the earlier measurement)."""
+    """How one figure fared in this build. ``budget_seconds``: its wall time from an empty store,
+    estimated as this build's wall time plus the stored run times of the runs it reused, divided by
+    the runs this build's backend runs at once."""
 
     name: str
     status: str
@@ -93,7 +95,6 @@ def build_report(
     figure_dir.mkdir(parents=True, exist_ok=True)
     store_path = Path(store_path) if store_path else out_dir / STORE_NAME
     info = build_info(device)
-    earlier = _earlier_budgets(out_dir, preset)
     options = {
         "store_path": store_path,
         "device": device,
@@ -101,7 +102,7 @@ def build_report(
         "progress": progress,
         "retry_failed": retry_failed,
     }
-    builds = [_make_one(name, preset, figure_dir, earlier.get(name), options) for name in names]
+    builds = [_make_one(name, preset, figure_dir, options) for name in names]
     figures = {b.name: json.loads((figure_dir / f"{b.name}.json").read_text()) for b in builds if b.status == MADE}
     report = Report(out_dir, preset, info, builds, figures, claims)
     not_run = {b.name: f"{b.status}: {b.message}" for b in builds if b.status != MADE}
@@ -111,52 +112,44 @@ def build_report(
     return report
 
 
-def _make_one(
-    name: str, preset: str, figure_dir: Path, earlier_budget: float | None, options: dict[str, Any]
-) -> FigureBuild:
+def _make_one(name: str, preset: str, figure_dir: Path, options: dict[str, Any]) -> FigureBuild:
     """Make one figure (PNG and JSON only; ``options``: :func:`make_figure`'s keywords), timing it
     and counting the runs it computed; a figure without the preset is skipped, one that raises is
-    recorded as failed."""
+    recorded as failed. Prints one line per figure to stderr."""
     for stale in (figure_dir / f"{name}.png", figure_dir / f"{name}.json"):
         stale.unlink(missing_ok=True)
     try:
         FIGURES[name].settings(preset)
     except ConfigError as err:
-        return FigureBuild(name, SKIPPED, str(err))
-    runs_before = _stored_runs(options["store_path"])
+        return _told(FigureBuild(name, SKIPPED, str(err)))
+    ledger: list[SweepReport] = []
     start = time.perf_counter()
     try:
-        paths = make_figure(name, preset, figure_dir, **options)
+        paths = make_figure(name, preset, figure_dir, ledger=ledger, **options)
     except Exception as err:  # noqa: BLE001 — one figure's failure must not lose the others' hours of runs
-        return FigureBuild(name, FAILED, f"{type(err).__name__}: {err}", time.perf_counter() - start)
+        return _told(FigureBuild(name, FAILED, f"{type(err).__name__}: {err}", time.perf_counter() - start))
     wall = time.perf_counter() - start
     for path in paths.values():
         if path.suffix not in (".png", ".json"):
             path.unlink()
-    new_runs = _stored_runs(options["store_path"]) - runs_before
-    budget = wall if new_runs or earlier_budget is None else earlier_budget
-    return FigureBuild(name, MADE, "", wall, new_runs, budget)
+    done = sum(ledger, SweepReport())
+    budget = wall + done.reused_seconds / _runs_at_once(options["backend"])
+    return _told(FigureBuild(name, MADE, "", wall, done.computed, budget))
 
 
-def _stored_runs(store_path: Path) -> int:
-    if not store_path.exists():
-        return 0
-    with Store(store_path) as store:
-        return len(store.provenance_table())
+def _runs_at_once(backend: Backend | None) -> int:
+    """How many runs ``backend`` computes at once (a Ray backend without a cap: 1, the safe side)."""
+    return getattr(backend, "workers", None) or 1
 
 
-def _earlier_budgets(out_dir: Path, preset: str) -> dict[str, float]:
-    """Per figure, the budget an earlier report of the same preset in ``out_dir`` measured."""
-    path = out_dir / "report.json"
-    if not path.exists():
-        return {}
-    try:
-        earlier = json.loads(path.read_text())
-        if earlier.get("preset") != preset:
-            return {}
-        return {f["name"]: float(f["budget_seconds"]) for f in earlier["figures"] if f["status"] == MADE}
-    except (ValueError, KeyError, TypeError):
-        return {}
+def _told(build: FigureBuild) -> FigureBuild:
+    line = f"{build.name}: {build.status}"
+    if build.status == MADE:
+        line += f" in {build.wall_seconds:.0f} s ({build.new_runs} new runs; from empty ≈ {build.budget_seconds:.0f} s)"
+    else:
+        line += f": {build.message}"
+    print(line, file=sys.stderr, flush=True)
+    return build
 
 
 def _write_json(report: Report) -> None:

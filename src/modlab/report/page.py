@@ -150,9 +150,10 @@ def _budget_table(builds: list[FigureBuild]) -> str:
     budget = sum(b.budget_seconds for b in builds)
     return (
         "<h2 id='budget'>Run time per figure</h2><p>Wall seconds of this build; runs already in the store are "
-        "resumed, not recomputed. Budget: the wall time of the last build that computed the figure's runs.</p>"
+        "resumed, not recomputed. Budget: the estimated wall time from an empty store, that is this build's wall time plus the "
+        "stored run times of the runs it reused, divided by the runs this build computed at once.</p>"
         "<table><tr><th>figure</th><th>status</th><th>wall s (this build)</th><th>new runs</th>"
-        f"<th>budget s</th></tr>{rows}<tr><th>total</th><td></td><td class='num'>{total:.0f}</td><td></td>"
+        f"<th>budget s (from empty)</th></tr>{rows}<tr><th>total</th><td></td><td class='num'>{total:.0f}</td><td></td>"
         f"<td class='num'>{budget:.0f}</td></tr></table>"
     )
 
@@ -314,8 +315,8 @@ def seeds_of(data: dict[str, Any]) -> dict[str, Any]:
 def _run_line(build: FigureBuild, data: dict[str, Any] | None, info: dict[str, str]) -> str:
     provenance = ", ".join(f"{k} {v}" for k, v in info.items() if k != "built")
     text = (
-        f"Run time: {build.wall_seconds:.0f} s this build ({build.new_runs} new runs); budget "
-        f"{build.budget_seconds:.0f} s. Built with {provenance}."
+        f"Run time: {build.wall_seconds:.0f} s this build ({build.new_runs} new runs); from an "
+        f"empty store ≈ {build.budget_seconds:.0f} s. Built with {provenance}."
     )
     if data is None:
         return f"<p class='meta'>{escape(text)}</p>"

@@ -38,13 +38,15 @@ THEORY_PREFIX = "theory_"  # closed-form values, legitimately infinite at an int
 
 @dataclass
 class SweepReport:
-    """What one or more calls of :func:`run_sweep` did, for the runs of their specs."""
+    """What one or more calls of :func:`run_sweep` did, for the runs of their specs: counts, the
+    wall ``seconds`` of the calls, and ``reused_seconds``, the stored run times of the reused runs."""
 
     total: int = 0
     reused: int = 0
     computed: int = 0
     failed: int = 0
     seconds: float = 0.0
+    reused_seconds: float = 0.0
 
     def __str__(self) -> str:
         return f"{_runs(self.total)}: {self.reused} reused, {self.computed} computed, {self.failed} failed"
@@ -191,7 +193,12 @@ def run_sweep(
         bar.close()
     total = len(triage.todo) + len(triage.reused) + len(triage.kept_failed)
     return SweepReport(
-        total, len(triage.reused), computed, failed + len(triage.kept_failed), time.perf_counter() - start
+        total,
+        len(triage.reused),
+        computed,
+        failed + len(triage.kept_failed),
+        time.perf_counter() - start,
+        store.run_seconds(triage.reused),
     )
 
 
