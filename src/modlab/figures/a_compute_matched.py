@@ -25,7 +25,7 @@ from pydantic import Field
 
 from modlab.config import Config
 from modlab.figures.registry import FigureContext, figure
-from modlab.figures.sine_methods import RULE_PAPER, RULE_QUICK, SineNetworks, method_spec, seed_axes
+from modlab.figures.sine_methods import PAPER_NETWORKS, RULE_QUICK, SineNetworks, method_spec, seed_axes
 from modlab.plots import METHOD_COLORS, legend_below, mean_se, new_figure
 
 
@@ -55,15 +55,9 @@ PRESETS: dict[str, Config] = {
     "quick": QUICK,
     "full": QUICK.replace(n=2000, steps=3000, task_seeds=3),
     "paper": QUICK.replace(
+        **PAPER_NETWORKS,
         n=2000,
-        task_seeds=4,
-        net_seeds=3,
-        monolithic_hidden=(256, 256),
         steps=3000,
-        lr=1e-3,
-        batch_size=256,
-        n_test=2000,
-        kernel_rule=RULE_PAPER,
     ),
 }
 METHODS = ("monolithic", "modular, plain GD", "kernel rule (joint)", "kernel rule (per-module, Alg. 1)")

@@ -23,7 +23,7 @@ from pydantic import Field
 
 from modlab.config import Config
 from modlab.figures.registry import FigureContext, figure
-from modlab.figures.sine_methods import RULE_PAPER, RULE_QUICK, SineNetworks, method_spec, seed_axes
+from modlab.figures.sine_methods import PAPER_NETWORKS, RULE_QUICK, SineNetworks, method_spec, seed_axes
 from modlab.plots import METHOD_COLORS, legend_below, mean_se, new_figure, sim_markers
 
 
@@ -55,17 +55,11 @@ PRESETS: dict[str, Config] = {
     "quick": QUICK,
     "full": QUICK.replace(k=4, k_hat=(2, 3, 4, 6, 8, 12, 16), n=2000, task_seeds=3),
     "paper": QUICK.replace(
+        **PAPER_NETWORKS,
         k=4,
         k_hat=(2, 3, 4, 6, 8, 12, 16),
         n=2000,
-        task_seeds=4,
-        net_seeds=3,
-        monolithic_hidden=(256, 256),
         steps=1500,
-        lr=1e-3,
-        batch_size=256,
-        n_test=2000,
-        kernel_rule=RULE_PAPER,
     ),
 }
 METHODS = ("kernel rule (joint)", "kernel rule (per-module, Alg. 1)", "modular, plain GD")

@@ -36,7 +36,7 @@ from pydantic import Field
 
 from modlab.config import Config
 from modlab.figures.registry import FigureContext, figure
-from modlab.figures.sine_methods import RULE_PAPER, RULE_QUICK, SineNetworks, method_spec, seed_axes
+from modlab.figures.sine_methods import PAPER_NETWORKS, RULE_PAPER, RULE_QUICK, SineNetworks, method_spec, seed_axes
 from modlab.plots import METHOD_COLORS, legend_below, mean_se, new_figure
 
 
@@ -67,15 +67,9 @@ PRESETS: dict[str, Config] = {
     "quick": QUICK,
     "full": QUICK.replace(n=2000, steps=1000, task_seeds=3),
     "paper": QUICK.replace(
+        **{**PAPER_NETWORKS, "kernel_rule": {**RULE_PAPER, "record_every": 5}},
         n=2000,
-        task_seeds=4,
-        net_seeds=3,
-        monolithic_hidden=(256, 256),
         steps=1500,
-        lr=1e-3,
-        batch_size=256,
-        n_test=2000,
-        kernel_rule={**RULE_PAPER, "record_every": 5},
     ),
 }
 # label → (method of sine_methods, kernel of the rule, JSON key)

@@ -43,7 +43,7 @@ from modlab.config import Config
 from modlab.figures.registry import FigureContext, figure
 from modlab.figures.sine_methods import (
     METHODS,
-    RULE_PAPER,
+    PAPER_NETWORKS,
     RULE_QUICK,
     SineNetworks,
     method_spec,
@@ -84,16 +84,10 @@ PRESETS: dict[str, Config] = {
         task_seeds=3,
     ),
     "paper": QUICK.replace(
+        **PAPER_NETWORKS,
         m_axis=(2, 3, 4, 5, 6, 7, 8, 9, 12, 16),
         n_axis=(32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536),
-        task_seeds=4,
-        net_seeds=3,
-        monolithic_hidden=(256, 256),
         steps=1500,
-        lr=1e-3,
-        batch_size=256,
-        n_test=2000,
-        kernel_rule=RULE_PAPER,
     ),
 }
 SPLITS = (("id", "test_nmse", "target_id", "in distribution"), ("ood", "scale_nmse", "target_ood", "OOD (scale ×1.5)"))

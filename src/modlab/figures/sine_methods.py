@@ -38,6 +38,17 @@ KERNEL_RULES = ("kernel rule (joint)", "kernel rule (per-module, Alg. 1)")
 # paper presets use the measured search of 200 steps, batch 512, 6 restarts.
 RULE_QUICK = dict(kernel="rbf", steps=60, batch_size=128, joint_restarts=3, eval_size=512)
 RULE_PAPER = dict(kernel="rbf", steps=200, batch_size=512, joint_restarts=6, eval_size=1024)
+# The paper's network scale, shared by the ``paper`` presets: 4 task draws × 3 network seeds, a
+# 256-256 monolithic network, Adam at 1e-3 on batches of 256, 2000 test points.
+PAPER_NETWORKS = dict(
+    task_seeds=4,
+    net_seeds=3,
+    monolithic_hidden=(256, 256),
+    lr=1e-3,
+    batch_size=256,
+    n_test=2000,
+    kernel_rule=RULE_PAPER,
+)
 
 
 class SineNetworks(Config):
