@@ -2,6 +2,7 @@
 the registry. The page in a real browser: tests/test_report_browser.py."""
 
 import json
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pytest
@@ -14,6 +15,7 @@ from modlab.report import CLAIMS, Claim, build_report
 from modlab.report.checks import Check, Value, number
 from modlab.report.claims import judge
 from modlab.report.figure_notes import NOTES
+from modlab.report.summary import summary_markdown
 from modlab.store import Store
 from modlab.sweep import SweepSpec
 from modlab.sweep.backends import LocalBackend
@@ -104,11 +106,24 @@ def test_report_makes_figures_judges_claims_and_writes_a_page(probe_figures, tmp
         "quantity": "best score",
         "rule": "≥ 5",
         "value": 2.0,
+        "shown": "2",
         "inputs": {"best score": 2.0},
         "status": "fail",
         "problem": None,
     }
     assert {"modlab", "git commit", "torch", "device"} <= set(saved["build"])
+    summary = (tmp_path / "summary.md").read_text()
+    assert "| A | [The probe scores at least 1.](index.html#claim-probe-high) | **partly** |" in summary
+    assert "best score = 2 (≥ 5) ✗" in summary and "| **not run** | x-broken: failed" in summary
+
+
+def test_the_readme_quotes_the_committed_reports_summary():
+    """The README's table of claims is the committed report's, as ``modlab report`` wrote it (after
+    a new ``docs/report``, paste its ``summary.md`` with links under docs/report/)."""
+    root = Path(__file__).resolve().parents[1]
+    report = json.loads((root / "docs" / "report" / "report.json").read_text())
+    assert report["preset"] == "full"
+    assert summary_markdown(report, "docs/report/index.html") in (root / "README.md").read_text()
 
 
 def test_a_resumed_report_budgets_the_reused_runs_at_their_stored_times(probe_figures, tmp_path, capsys):

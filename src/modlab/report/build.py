@@ -2,6 +2,7 @@
 claim on the figures' JSON, and write a static page.
 
 Output folder: ``index.html``, ``report.json`` (verdicts, checks, run times, provenance),
+``summary.md`` (the table of claims and verdicts in Markdown, for a README),
 ``figures/NAME.png`` and ``figures/NAME.json`` (every plotted number), and the store
 ``modlab.sqlite`` the figures resume from (not part of the report: keep it out of version control).
 A figure that lacks the preset, or fails, is reported on the page and in :attr:`Report.problems`;
@@ -22,10 +23,11 @@ from modlab.errors import ConfigError
 from modlab.figures import FIGURES, make_figure
 from modlab.plots import jsonable
 from modlab.report.build_info import build_info
-from modlab.report.checks import Result
+from modlab.report.checks import Result, fmt
 from modlab.report.claims import CLAIMS, Claim, judge
 from modlab.report.figure_notes import NOTES
 from modlab.report.page import write_page
+from modlab.report.summary import summary_markdown
 from modlab.sweep.backends import Backend
 from modlab.sweep.runner import SweepReport
 
@@ -171,6 +173,7 @@ def _write_json(report: Report) -> None:
                         "quantity": o.check.quantity.formula(),
                         "rule": o.check.rule(),
                         "value": o.measured.value,
+                        "shown": fmt(o.measured.value) if o.measured.value is not None else "missing",
                         "inputs": dict(o.measured.inputs),
                         "status": o.status,
                         "problem": o.measured.problem,
@@ -185,4 +188,6 @@ def _write_json(report: Report) -> None:
         "figures": [asdict(b) for b in report.builds],
         "claims": claims,
     }
-    (report.out_dir / "report.json").write_text(json.dumps(jsonable(body), indent=1, allow_nan=False))
+    body = jsonable(body)
+    (report.out_dir / "report.json").write_text(json.dumps(body, indent=1, allow_nan=False))
+    (report.out_dir / "summary.md").write_text(summary_markdown(body), encoding="utf-8")
