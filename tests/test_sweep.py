@@ -42,6 +42,17 @@ def test_a_bad_point_names_its_index_axes_and_field():
         _probe({"seed": []}).configs()
 
 
+def test_every_invalid_point_is_counted_and_each_problem_named_once():
+    spec = SweepSpec(experiment="linear-rf", axes={"n": [10, -5, -7], "p": [0, 20]})
+    with pytest.raises(ConfigError) as caught:
+        spec.configs()
+    line = str(caught.value)
+    assert "\n" not in line
+    assert line.startswith("sweep point 0 (n=10, p=0): field 'p' = 0: Input should be greater than or equal to 1")
+    assert "5 of 6 points are invalid" in line
+    assert line.count("field 'p' = 0") == 1 and line.count("field 'n' = -5") == 1 and line.count("field 'n' = -7") == 1
+
+
 def test_batches_group_runs_that_differ_only_in_seed():
     spec = _probe({"value": [1.0, 2.0], "seed": [0, 1, 2]})
     batches = make_batches("probe", dict(zip(spec.keys(), spec.configs())))

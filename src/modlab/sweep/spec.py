@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -83,19 +84,44 @@ class SweepSpec(Config):
         """Every point validated into the experiment's config (all checked before any runs)."""
         experiment = get_experiment(self.experiment)
         nested = nested_defaults(experiment.config)
-        configs = []
-        for i, point in enumerate(self.points()):
+        configs, problems = [], []
+        points = self.points()
+        for i, point in enumerate(points):
             where = f"sweep point {i} ({_describe_axes(point, self.axes)})" if self.axes else "config"
             try:
                 config = experiment.config.model_validate(merge_nested(nested, point))
+                check_finite(config.to_dict(), where)
             except ValidationError as err:
-                raise ConfigError(describe_validation_error(err, experiment.config, where)) from None
-            check_finite(config.to_dict(), where)
+                problems.append(describe_validation_error(err, experiment.config, where))
+                continue
+            except ConfigError as err:
+                problems.append(str(err))
+                continue
             configs.append(config)
+        if problems:
+            raise ConfigError(_all_problems(problems, len(points)))
         return configs
 
     def keys(self) -> list[str]:
         return [config_key(self.experiment, c) for c in self.configs()]
+
+
+def _all_problems(problems: list[str], points: int) -> str:
+    """One line for every invalid point: the first in full; if more, how many, and each other
+    distinct field problem once (without the point's name)."""
+    if len(problems) == 1:
+        return problems[0]
+    first = _field_problems(problems[0])
+    others = [p for problem in problems[1:] for p in _field_problems(problem) if p not in first]
+    others = list(dict.fromkeys(others))
+    line = f"{problems[0]} — {len(problems)} of {points} points are invalid"
+    return line + (f"; also: {'; '.join(others)}" if others else "")
+
+
+def _field_problems(problem: str) -> list[str]:
+    """``"sweep point 3 (n=-5): field 'n' = -5: …; field 'p' = 0: …"`` → one item per field."""
+    detail = problem.partition("): ")[2] or problem
+    return re.split(r"; (?=(?:unknown )?field ')", detail)
 
 
 def _describe_axes(point: dict[str, Any], axes: Mapping[str, Sequence[Any]]) -> str:
