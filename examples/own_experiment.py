@@ -58,6 +58,6 @@ if __name__ == "__main__":
     with modlab.Store.create(out / "modlab.sqlite") as store:
         modlab.run_sweep(spec, store, progress=False)
         runs = store.records(spec.keys(), status="done")
-    print(modlab.results_table(runs, agg=[]).to_string(index=False))
+    print(modlab.results_table(runs, agg="seeds").to_string(index=False))
     figure, numbers = modlab.plot_table(runs, "n_train", "test_loss", hue="hidden", logx=True, logy=True)
     print(*modlab.save_plot(figure, numbers, out / "teacher.png"), sep="\n")

@@ -72,7 +72,7 @@ def test_results_show_only_the_fields_that_vary():
 
 
 def test_agg_over_seeds_gives_mean_standard_error_and_count():
-    table = results_table(RECORDS, agg=[])
+    table = results_table(RECORDS, agg="seeds")
     assert list(table.columns) == [
         "n",
         "count",
@@ -94,7 +94,11 @@ def test_agg_names_an_unknown_field_and_refuses_long_with_agg():
     with pytest.raises(ConfigError, match="--agg: no field 'sed'"):
         results_table(RECORDS, agg=["sed"])
     with pytest.raises(ConfigError, match="choose one"):
-        results_table(RECORDS, agg=[], long=True)
+        results_table(RECORDS, agg="seeds", long=True)
+    with pytest.raises(ConfigError, match="or 'seeds' for the seed fields"):
+        results_table(RECORDS, agg=[])
+    with pytest.raises(ConfigError, match="--agg 'seed': give a list of field names"):
+        results_table(RECORDS, agg="seed")
 
 
 def test_long_results_are_one_row_per_run_metric_and_x():

@@ -508,7 +508,8 @@ def cmd_results(args) -> int:
 
     from modlab.table import results_table
 
-    agg = None if args.agg is None else [f.strip() for f in args.agg.split(",") if f.strip()]
+    fields = None if args.agg is None else [f.strip() for f in args.agg.split(",") if f.strip()]
+    agg = "seeds" if fields == [] else fields
     if agg is not None and (args.provenance or args.failed):
         raise ConfigError("--agg summarises runs; --provenance and --failed list them one by one: choose one")
     keys = _spec_keys(args.spec)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -155,13 +155,19 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def results_table(records: Sequence[Any], *, long: bool = False, agg: Sequence[str] | None = None) -> pd.DataFrame:
+def results_table(
+    records: Sequence[Any], *, long: bool = False, agg: Sequence[str] | Literal["seeds"] | None = None
+) -> pd.DataFrame:
     """What ``modlab results`` shows of ``records``: the config fields that vary between them, then
     the metrics. Wide (one row per run, with its key) by default; ``long``: one row per run × metric
     × point; ``agg``: the fields to aggregate over (mean, standard error and count of the runs that
-    differ only in them; an empty list means the fields whose name ends in ``seed``)."""
+    differ only in them), or ``"seeds"``: the fields whose name ends in ``seed``."""
     if long and agg is not None:
         raise ConfigError("--long and --agg: choose one (the long form lists every run)")
+    if agg is not None and not isinstance(agg, str) and not agg:
+        raise ConfigError("--agg: give the fields to aggregate over, or 'seeds' for the seed fields")
+    if isinstance(agg, str) and agg != "seeds":
+        raise ConfigError(f"--agg {agg!r}: give a list of field names, or 'seeds' for the seed fields")
     if not records:
         return pd.DataFrame()
     if long:
@@ -174,4 +180,4 @@ def results_table(records: Sequence[Any], *, long: bool = False, agg: Sequence[s
     shown = varying(table, ["experiment", *fields])
     if agg is None:
         return table[["key", *shown, *metrics]]
-    return aggregate(table, list(agg) or seed_fields(fields), shown, metrics)
+    return aggregate(table, seed_fields(fields) if agg == "seeds" else list(agg), shown, metrics)
