@@ -1,9 +1,10 @@
-"""The report's page in a real browser (headless Chromium, no WebDriver): every image decodes, the
-console stays free of errors, every figure appears; a screenshot is saved for a person to look at.
+"""The quick report, built once: every claim finds the numbers it reads; and its page in a real
+browser (headless Chromium, no WebDriver): every image decodes, the console stays free of errors,
+every figure appears; a screenshot is saved for a person to look at.
 
 ``--dump-dom`` prints the DOM after the page's load event, when the page's own check has written
-each image's ``naturalWidth`` and any script or resource error into ``#page-check``. Skipped only
-where no Chromium is installed (Debian: ``apt-get install chromium``; ``.ci/run`` installs it).
+each image's ``naturalWidth`` and any script or resource error into ``#page-check``. The browser
+tests are skipped only where no Chromium is installed (Debian: ``apt-get install chromium``; ``.ci/run`` installs it).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from modlab.report import build_report
 from modlab.report.build import FIGURE_DIR
 
 BROWSER = next((shutil.which(b) for b in ("chromium", "chromium-browser") if shutil.which(b)), None)
-pytestmark = pytest.mark.skipif(
+needs_browser = pytest.mark.skipif(
     BROWSER is None, reason="no Chromium on this machine (Debian: apt-get install chromium); .ci/run installs it"
 )
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "results" / "browser-test"
@@ -93,10 +94,12 @@ def small_report(built_small_report, tmp_path):
     return Path(shutil.copytree(built_small_report, tmp_path / "report"))
 
 
+@needs_browser
 def test_browser_sees_every_image_and_no_error(small_report, tmp_path):
     assert_page_is_clean(small_report / "index.html", tmp_path / "profile", ["b-fullrank"])
 
 
+@needs_browser
 def test_browser_check_catches_a_missing_image(small_report, tmp_path):
     (small_report / FIGURE_DIR / "b-fullrank.png").unlink()
     widths, errors = page_check(open_page(small_report / "index.html", tmp_path / "profile")[0])
@@ -104,6 +107,7 @@ def test_browser_check_catches_a_missing_image(small_report, tmp_path):
     assert "failed to load" in errors and "b-fullrank.png" in errors
 
 
+@needs_browser
 def test_browser_check_catches_a_script_error(small_report, tmp_path):
     index = small_report / "index.html"
     index.write_text(index.read_text().replace("</body>", "<script>undefinedFunction();</script></body>"))
@@ -112,17 +116,37 @@ def test_browser_check_catches_a_script_error(small_report, tmp_path):
     assert any("undefinedFunction" in line for line in console_messages(log))
 
 
-def test_quick_report_in_a_browser(tmp_path):
-    """The whole quick report, every figure of ``modlab figure --list``; the screenshot lands in
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory):
+    """The whole quick report, every registered figure (a few minutes)."""
+    report = build_report(tmp_path_factory.mktemp("quick") / "report", "quick", progress=False)
+    assert report.problems == []
+    return report
+
+
+def test_the_quick_report_finds_every_number_its_claims_read(quick_report):
+    """Every claim is judged from numbers its figures wrote (none missing, whatever the verdict);
+    the image claims on the offline digits are judged, those on the real data sets are not run."""
+    for claim in quick_report.claims:
+        result = quick_report.results[claim.id]
+        if claim.source not in (None, "digits"):
+            assert result.verdict == "not run" and "data not available offline" in result.reason, claim.id
+            continue
+        assert result.verdict != "not run", (claim.id, result.reason)
+        missing = [o.measured.problem for o in result.outcomes if o.measured.problem is not None]
+        assert missing == [], (claim.id, missing)
+
+
+@needs_browser
+def test_quick_report_in_a_browser(quick_report, tmp_path):
+    """The quick report with every figure of ``modlab figure --list``; the screenshot lands in
     results/browser-test/quick-report.png."""
     listed = subprocess.run(
         [sys.executable, "-m", "modlab.cli", "figure", "--list"], capture_output=True, text=True, check=True
     ).stdout
     names = [line.split()[0] for line in listed.splitlines() if line.strip()]
     assert set(names) == set(FIGURES)
-    report = build_report(tmp_path / "report", "quick", progress=False)
-    assert report.problems == []
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     screenshot = SCREENSHOTS / "quick-report.png"
-    assert_page_is_clean(tmp_path / "report" / "index.html", tmp_path / "profile", names, screenshot)
+    assert_page_is_clean(quick_report.out_dir / "index.html", tmp_path / "profile", names, screenshot)
     assert screenshot.stat().st_size > 10_000

@@ -67,18 +67,21 @@ def sim_markers(ax, x, mean, err, color, label=None, marker="o", hollow=None, **
             )
 
 
-def reference_line(ax, y: float, label: str) -> None:
-    """A horizontal reference (a target loss, the chance level) drawn thin and labelled at its left end."""
+def reference_line(ax, y: float, label: str, side: str = "left") -> None:
+    """A horizontal reference (a target loss, the chance level) drawn thin and labelled at its
+    ``side`` end ("left" or "right"), on a light backing so that markers do not hide it."""
     ax.axhline(y, color="black", lw=0.7, ls=":", zorder=1)
+    right = side == "right"
     ax.annotate(
         label,
-        (0.0, y),
+        (1.0 if right else 0.0, y),
         xycoords=("axes fraction", "data"),
-        xytext=(2, 2),
+        xytext=(-2 if right else 2, 2),
         textcoords="offset points",
-        ha="left",
+        ha="right" if right else "left",
         va="bottom",
         fontsize=6,
+        bbox=dict(boxstyle="square,pad=0.1", facecolor="white", edgecolor="none", alpha=0.7),
     )
 
 

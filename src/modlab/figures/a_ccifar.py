@@ -182,7 +182,7 @@ def make(ctx: FigureContext):
     )
 
     fig, axes = new_figure(8, ncols=4, width=4.2, height=3.6)
-    data: dict[str, Any] = {"data_source": DATA_SOURCES[source]}
+    data: dict[str, Any] = {"source": source, "data_source": DATA_SOURCES[source]}
     data.update(_table_panel(axes[0], main, source, k, n))
     data["accuracy_vs_k"] = _line_panel(axes[1], vs_k, "n_slots", "number of images k", source == "cifar10")
     data["accuracy_vs_n"] = _line_panel(axes[2], vs_n, "n_train", "training composites n", False)

@@ -111,7 +111,8 @@ def make(ctx: FigureContext):
         yscale="log",
         xlabel="total training FLOPs (kernel-rule search included)",
         ylabel="ID test MSE / Var(y)",
-        title=f"compute-matched (m = {cfg.m}, n = {cfg.n}): mean ± s.e. over task × network seeds; dotted: search cost",
+        title=f"compute-matched (m = {cfg.m}, n = {cfg.n}): mean ± s.e. over task × network seeds\n"
+        "dotted: each kernel rule's search cost",
     )
     ax.title.set_fontsize(8)
     ax.xaxis.set_minor_formatter("")

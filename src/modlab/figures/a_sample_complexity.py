@@ -26,8 +26,8 @@ module NTK kernel missed a module in some runs at these short searches, RBF foun
 is ~3× cheaper; ``a-projections`` shows both kernels). Presets: ``quick`` m = 4, 8, 16, n = 64 …
 4096, 1000 Adam steps, 2 task draws × 2 network seeds (≈ 1 min on 2 free cores); ``full`` the
 paper's range of m (2 … 9 every value, plus 12 and 16) and n = 32 … 16384, same networks and steps
-as quick, 3 task draws × 2 network seeds (seeds and steps cut from the paper preset to fit a 2-core
-CPU: ≈ 12× the quick preset's runs, estimated 12–15 min); ``paper`` n up to 65536, 2 × 256 MLP,
+as quick (cut from the paper preset to fit a 2-core CPU), and the paper preset's 4 task draws × 3
+network seeds (``modlab report`` prints the measured run time); ``paper`` n up to 65536, 2 × 256 MLP,
 1500 steps, the measured 200-step search, 4 × 3 seeds (GPU, hours).
 """
 
@@ -81,7 +81,8 @@ PRESETS: dict[str, Config] = {
     "full": QUICK.replace(
         m_axis=(2, 3, 4, 5, 6, 7, 8, 9, 12, 16),
         n_axis=(32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384),
-        task_seeds=3,
+        task_seeds=4,
+        net_seeds=3,
     ),
     "paper": QUICK.replace(
         **PAPER_NETWORKS,

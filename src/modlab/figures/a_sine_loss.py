@@ -123,7 +123,7 @@ def make(ctx: FigureContext):
             ax.set(xscale="log", yscale="log", xlabel="training samples n", ylabel="test MSE / Var(y)")
             ax.set_title(f"{layout} layout, m = {m} ({where})", fontsize=8)
             ax.xaxis.set_minor_formatter("")
-            reference_line(ax, 1.0, "predicting the mean")
+            reference_line(ax, 1.0, "predicting the mean", side="right")
     fig.suptitle(
         "Sine task: test loss vs n, mean ± s.e. over task draws × network seeds; filled/solid: ID; hollow: OOD —\n"
         f"top: scale shift ×1.5 (dotted); bottom: trained at module correlation ρ = {RHO}, tested at ρ = 0 (dashed)",

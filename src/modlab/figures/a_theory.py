@@ -14,13 +14,12 @@ on k (its spectrum depends on m only).
 
 Presets. ``quick``: tests and the demo, p = n = 100, 95 simulated points, 2 min of CPU time
 (measured). ``full``: the paper's own axes (n and p over 10²…10⁵ around 10³; m = 2…9; k = 2…9;
-samples to target for m = 2…9, 12, 16), seeds cut to 10 (24 near the peak); the simulation draws
-every feature up to 10·max(p, N) explicitly, so the 20 points that would draw more than
+samples to target for m = 2…9, 12, 16), quick's 30 seeds (120 near the peak); the simulation draws
+every feature up to 10·max(p, N) explicitly, so the points that would draw more than
 ``max_explicit_entries`` per seed (n or p ≥ 3000; monolithic m ≥ 8 in the sample-complexity panel;
 m = 16, whose target needs more than 10¹² samples in theory) are theory only, listed in the JSON.
-Its 95 simulated points draw 1.7× the random numbers of ``quick`` plus 6.7·10¹¹ flops of QR:
-about 4–5 min on two cores (estimated from quick's measured rate). ``paper``: 100 seeds (400 near
-the peak), every point simulated (a GPU's work).
+``modlab report`` prints its measured run time. ``paper``: 100 seeds (400 near the peak), every
+point simulated (a GPU's work).
 """
 
 from __future__ import annotations
@@ -108,8 +107,8 @@ PRESETS = {
         sc_factors=[0.6, 1.0, 1.6],
     ),
     "full": ATheorySettings(
-        seeds=10,
-        peak_seeds=24,
+        seeds=30,
+        peak_seeds=120,
         max_explicit_entries=3e7,
         m=4,
         p_fixed=1000,
@@ -374,7 +373,12 @@ def _sample_complexity_panels(ctx: FigureContext, ax_curves, ax_n, settings: ATh
                 }
             )
         frame = pd.DataFrame(rows)
-        data[label] = _columns(frame)
+        simulated = frame[frame["sim_describe"] != "theory only"]
+        data[label] = {
+            **_columns(frame),
+            "simulated_m": simulated["m"].tolist(),
+            "simulated_n": simulated["sim_n"].tolist() if "sim_n" in simulated else [],
+        }
         _draw_crossings(ax_n, frame, COLORS[label], f"{label}, simulation")
     ax_curves.axhline(target, color="k", lw=0.8, ls="--")
     ax_curves.annotate(

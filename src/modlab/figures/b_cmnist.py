@@ -126,7 +126,7 @@ def make(ctx: FigureContext):
         fontsize=10,
     )
     summary = _summary(table, source, scale, chance)
-    return fig, {"data_source": DATA_SOURCES[source], "summary": summary, "curves": curves}
+    return fig, {"source": source, "data_source": DATA_SOURCES[source], "summary": summary, "curves": curves}
 
 
 def _curve(ax, table: pd.DataFrame, architecture: str, metric: str, kind: str) -> dict[str, Any]:

@@ -57,6 +57,8 @@ def judge(claim: Claim, figures: Mapping[str, Mapping[str, Any]], not_run: Mappi
         return Result(NOT_RUN, reason=reasons)
     if claim.source is not None:
         used = figures[claim.figure].get("source")
+        if used is None:
+            return Result(NOT_RUN, reason=f"{claim.figure}'s JSON does not name its data source (key 'source')")
         if used != claim.source:
             if claim.stand_in:
                 return Result(NOT_RUN, reason=f"the figure ran on the real data ({used}), not on the stand-in")
@@ -104,20 +106,17 @@ def growth(method: str, split: str, at_least: float | None = None, at_most: floa
     return Check(quantity, at_least, at_most, if_fails)
 
 
-def rf_samples(network: str, key: str, end: int) -> Number:
-    kind = "theory" if key == "theory_n_at_m" else "simulated"
-    where = "largest m" if end == -1 else "smallest m"
-    return number("a-theory", f"RF {network} n ({kind}), {where}", ("panels", "sample_complexity", network, key, end))
-
-
-def rf_growth(network: str, key: str, at_least=None, at_most=None, if_fails: str = "") -> Check:
-    m = [
-        number("a-theory", f"{w} m", ("panels", "sample_complexity", "m", end))
-        for w, end in (("largest", -1), ("smallest", 0))
+def rf_growth(network: str, kind: str, at_least=None, at_most=None, if_fails: str = "") -> Check:
+    """Growth per added dimension of the random-features model's samples to target, between the
+    smallest and the largest m of ``kind`` "theory" (every m) or "simulated" (the m simulated)."""
+    n_key, m_key = ("theory_n", "m") if kind == "theory" else ("simulated_n", "simulated_m")
+    where = {-1: "largest m", 0: "smallest m"}
+    n = [
+        number("a-theory", f"RF {network} n ({kind}), {where[end]}", ("sample_complexity", network, n_key, end))
+        for end in (-1, 0)
     ]
-    kind = "theory" if key == "theory_n_at_m" else "simulated"
-    what = f"random-features {network} samples ({kind}): growth per added dimension"
-    quantity = GrowthPerStep(what, rf_samples(network, key, -1), rf_samples(network, key, 0), *m)
+    m = [number("a-theory", f"{where[end]} ({kind})", ("sample_complexity", network, m_key, end)) for end in (-1, 0)]
+    quantity = GrowthPerStep(f"random-features {network} samples ({kind}): growth per added dimension", *n, *m)
     return Check(quantity, at_least, at_most, if_fails)
 
 
@@ -218,9 +217,9 @@ PAPER_A = (
         "A monolithic network's sample complexity grows exponentially with the task dimension m.",
         SC,
         (
-            rf_growth("monolithic", "theory_n_at_m", at_least=GROWS, if_fails=f"In the theory {SLOWER}."),
+            rf_growth("monolithic", "theory", at_least=GROWS, if_fails=f"In the theory {SLOWER}."),
             rf_growth(
-                "monolithic", "sim_n", at_least=GROWS, if_fails=f"In the simulated random-features model {SLOWER}."
+                "monolithic", "simulated", at_least=GROWS, if_fails=f"In the simulated random-features model {SLOWER}."
             ),
             growth("monolithic", "id", at_least=GROWS, if_fails=f"On the sine task {SLOWER}, over this preset's m."),
         ),
@@ -231,8 +230,10 @@ PAPER_A = (
         "For modules that read the right projections, the sample complexity does not depend on m.",
         SC,
         (
-            rf_growth("modular", "theory_n_at_m", at_most=FLAT, if_fails=f"In the theory {NOT_FLAT}."),
-            rf_growth("modular", "sim_n", at_most=FLAT, if_fails=f"In the simulated random-features model {NOT_FLAT}."),
+            rf_growth("modular", "theory", at_most=FLAT, if_fails=f"In the theory {NOT_FLAT}."),
+            rf_growth(
+                "modular", "simulated", at_most=FLAT, if_fails=f"In the simulated random-features model {NOT_FLAT}."
+            ),
             growth(
                 "modular (true projections)",
                 "id",
