@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 REPORT_PRESET ?= full
 REPORT_OUT ?= docs/report
+REPORT_WORKERS ?= 2
 
 .PHONY: install demo test bench report clean
 
@@ -37,9 +38,10 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -n 2 --durations=15
 
-# The reproduction report: every figure at REPORT_PRESET, resumed from REPORT_OUT/modlab.sqlite.
+# The reproduction report: every figure at REPORT_PRESET, resumed from REPORT_OUT/modlab.sqlite,
+# REPORT_WORKERS runs at once (one torch thread each).
 report: $(STAMP)
-	$(BIN)/modlab report --preset $(REPORT_PRESET) --out $(REPORT_OUT) --no-progress
+	$(BIN)/modlab report --preset $(REPORT_PRESET) --out $(REPORT_OUT) --workers $(REPORT_WORKERS) --no-progress
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

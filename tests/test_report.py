@@ -18,7 +18,6 @@ from modlab.report.figure_notes import NOTES
 from modlab.report.summary import summary_markdown
 from modlab.store import Store
 from modlab.sweep import SweepSpec
-from modlab.sweep.backends import LocalBackend
 
 
 class ProbePreset(Config):
@@ -139,17 +138,27 @@ def test_the_readme_quotes_the_committed_reports_summary():
     assert summary_markdown(report, "docs/report/index.html") in (root / "README.md").read_text()
 
 
-def test_a_resumed_report_budgets_the_reused_runs_at_their_stored_times(probe_figures, tmp_path, capsys):
-    first = build_report(tmp_path, "quick", names=["x-probe"], progress=False, claims=())
-    two_at_once = LocalBackend(workers=2)
-    again = build_report(tmp_path, "quick", names=["x-probe"], backend=two_at_once, progress=False, claims=())
+def _twice_figure(ctx):
+    """Two sweeps sharing every run, as figures whose panels share a point do."""
+    _sweep_figure(ctx)
+    return _sweep_figure(ctx)
+
+
+@pytest.mark.parametrize("name", ["x-probe", "x-twice"])
+def test_a_resumed_report_budgets_each_reused_run_once_at_its_stored_time(
+    probe_figures, monkeypatch, tmp_path, capsys, name
+):
+    twice = Figure("x-twice", "two sweeps of the same runs", _twice_figure, {"quick": ProbePreset()})
+    monkeypatch.setitem(FIGURES, "x-twice", twice)
+    first = build_report(tmp_path, "quick", names=[name], progress=False, claims=())
+    again = build_report(tmp_path, "quick", names=[name], progress=False, claims=())
     assert first.builds[0].new_runs == 2 and again.builds[0].new_runs == 0
-    assert first.builds[0].budget_seconds == first.builds[0].wall_seconds  # nothing reused
+    assert first.builds[0].budget_seconds == first.builds[0].wall_seconds  # computed here, not added again
     with Store(tmp_path / "modlab.sqlite") as store:
         stored = sum(record.seconds for record in store.records())
     assert stored > 0
-    assert again.builds[0].budget_seconds == pytest.approx(again.builds[0].wall_seconds + stored / 2)
-    assert capsys.readouterr().err.count("x-probe: made in") == 2
+    assert again.builds[0].budget_seconds == pytest.approx(again.builds[0].wall_seconds + stored)
+    assert capsys.readouterr().err.count(f"{name}: made in") == 2
 
 
 def test_a_figure_without_the_preset_is_skipped_with_the_reason(probe_figures, tmp_path):

@@ -28,6 +28,7 @@ from modlab.report.claims import CLAIMS, Claim, judge
 from modlab.report.figure_notes import NOTES
 from modlab.report.page import write_page
 from modlab.report.summary import summary_markdown
+from modlab.store import Store
 from modlab.sweep.backends import Backend
 from modlab.sweep.runner import SweepReport
 
@@ -39,8 +40,9 @@ MADE, SKIPPED, FAILED = "made", "skipped", "failed"
 @dataclass
 class FigureBuild:
     """How one figure fared in this build. ``budget_seconds``: its wall time from an empty store,
-    estimated as this build's wall time plus the stored run times of the runs it reused, divided by
-    the runs this build's backend runs at once."""
+    estimated as this build's wall time plus the stored run times of the runs it reused, added one
+    after another (an upper bound where runs ran at once, as long as the stored times were measured
+    on a machine as free as this one)."""
 
     name: str
     status: str
@@ -135,13 +137,10 @@ def _make_one(name: str, preset: str, figure_dir: Path, options: dict[str, Any])
         if path.suffix not in (".png", ".json"):
             path.unlink()
     done = sum(ledger, SweepReport())
-    budget = wall + done.reused_seconds / _runs_at_once(options["backend"])
-    return _told(FigureBuild(name, MADE, "", wall, done.computed, budget))
-
-
-def _runs_at_once(backend: Backend | None) -> int:
-    """How many runs ``backend`` computes at once (a Ray backend without a cap: 1, the safe side)."""
-    return getattr(backend, "workers", None) or 1
+    reused_only = set(done.reused_keys) - set(done.computed_keys)  # a run two sweeps share counts once
+    with Store(options["store_path"], readonly=True) as store:
+        budget = wall + store.run_seconds(reused_only)
+    return _told(FigureBuild(name, MADE, "", wall, len(set(done.computed_keys)), budget))
 
 
 def _told(build: FigureBuild) -> FigureBuild:

@@ -151,7 +151,8 @@ def _budget_table(builds: list[FigureBuild]) -> str:
     return (
         "<h2 id='budget'>Run time per figure</h2><p>Wall seconds of this build; runs already in the store are "
         "resumed, not recomputed. Budget: the estimated wall time from an empty store, that is this build's wall time plus the "
-        "stored run times of the runs it reused, divided by the runs this build computed at once.</p>"
+        "stored run times of the runs it reused, added one after another (an upper bound where runs ran at "
+        "once).</p>"
         "<table><tr><th>figure</th><th>status</th><th>wall s (this build)</th><th>new runs</th>"
         f"<th>budget s (from empty)</th></tr>{rows}<tr><th>total</th><td></td><td class='num'>{total:.0f}</td><td></td>"
         f"<td class='num'>{budget:.0f}</td></tr></table>"

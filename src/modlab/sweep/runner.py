@@ -39,14 +39,15 @@ THEORY_PREFIX = "theory_"  # closed-form values, legitimately infinite at an int
 @dataclass
 class SweepReport:
     """What one or more calls of :func:`run_sweep` did, for the runs of their specs: counts, the
-    wall ``seconds`` of the calls, and ``reused_seconds``, the stored run times of the reused runs."""
+    wall ``seconds`` of the calls, and the keys of the runs reused and of those computed."""
 
     total: int = 0
     reused: int = 0
     computed: int = 0
     failed: int = 0
     seconds: float = 0.0
-    reused_seconds: float = 0.0
+    reused_keys: tuple[str, ...] = ()
+    computed_keys: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return f"{_runs(self.total)}: {self.reused} reused, {self.computed} computed, {self.failed} failed"
@@ -168,7 +169,8 @@ def run_sweep(
     backend = backend or LocalBackend()
     backend.connect()
     stamp = {"modlab_version": code_fingerprint().split(":")[0], **git_state()}
-    computed = failed = 0
+    computed: list[str] = []
+    failed = 0
     bar = tqdm(
         total=len(triage.todo),
         desc=spec.name or spec.experiment,
@@ -183,7 +185,7 @@ def run_sweep(
                 record.fingerprint = code_fingerprint()
                 record.provenance = {**stamp, **record.provenance}
             commit(store, records, replace=rerun)
-            computed += sum(r.status == "done" for r in records)
+            computed += [r.key for r in records if r.status == "done"]
             failed += sum(r.status == "failed" for r in records)
             stopping = next((r for r in records if r.status == "failed"), None) if on_error == "stop" else None
             if stopping is not None:
@@ -195,10 +197,11 @@ def run_sweep(
     return SweepReport(
         total,
         len(triage.reused),
-        computed,
+        len(computed),
         failed + len(triage.kept_failed),
         time.perf_counter() - start,
-        store.run_seconds(triage.reused),
+        tuple(triage.reused),
+        tuple(computed),
     )
 
 
