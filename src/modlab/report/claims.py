@@ -339,7 +339,7 @@ def heldout(setting: str) -> Number:
 
 def cmnist(key: str, architecture: str) -> Number:
     kind = "compositional" if key == "final_test_compositional_error" else "non-compositional"
-    return number("b-cmnist", f"{architecture} {kind} test error", (key, architecture))
+    return number("b-cmnist", f"{architecture} {kind} test error", ("summary", key, architecture))
 
 
 def convnet_checks() -> tuple[Check, ...]:
