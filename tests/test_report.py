@@ -12,7 +12,7 @@ from modlab.config import Config
 from modlab.figures import FIGURES
 from modlab.figures.registry import Figure
 from modlab.report import CLAIMS, Claim, build_report
-from modlab.report.checks import Check, Value, number
+from modlab.report.checks import Check, MissingNumber, Value, number
 from modlab.report.claims import judge
 from modlab.report.figure_notes import NOTES
 from modlab.report.summary import summary_markdown
@@ -127,6 +127,22 @@ def test_the_committed_report_judged_every_claim_it_could():
             continue
         assert claim["verdict"] != "not run", claim["id"]
         assert [c["problem"] for c in claim["checks"] if c["problem"]] == [], claim["id"]
+
+
+def test_the_committed_report_finds_every_number_its_notes_put_beside_the_papers():
+    figures = {
+        path.stem: json.loads(path.read_text())
+        for path in (Path(__file__).resolve().parents[1] / "docs" / "report" / "figures").glob("*.json")
+    }
+    missing = []
+    for note in NOTES.values():
+        numbers = [n for quantity in note.errors for n in quantity.numbers] + [p.ours for p in note.paper]
+        for wanted in numbers:
+            try:
+                wanted.read(figures)
+            except MissingNumber as err:
+                missing.append(str(err))
+    assert missing == []
 
 
 def test_the_readme_quotes_the_committed_reports_summary():

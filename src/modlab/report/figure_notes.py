@@ -122,16 +122,17 @@ NOTES: dict[str, FigureNote] = {
             PaperNumber(
                 "test loss vs the task's number of modules k",
                 "flat, ≈ 1.85",
-                number("a-theory", "simulated loss at largest k", ("panels", "loss_vs_k", "sim_test_mean", -1)),
+                number("a-theory", "simulated loss at largest k", ("panels", "loss_vs_k", "mean", -1)),
                 f"{READ_OFF}; flat here too by construction: the monolithic spectrum depends on m only",
             ),
             PaperNumber(
-                "monolithic samples to target, largest m",
+                "monolithic samples to target, m = 9",
                 "≈ 3 × 10⁵ (m = 9), from ≈ 10² at m = 2",
                 number(
                     "a-theory",
-                    "theory n at largest m",
-                    ("panels", "sample_complexity", "monolithic", "theory_n_at_m", -1),
+                    "theory n at m = 9",
+                    ("sample_complexity", "monolithic", "theory_n"),
+                    at=("m", 9),
                 ),
                 f"{READ_OFF}; {SHAPE}",
             ),
