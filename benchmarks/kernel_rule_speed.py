@@ -109,7 +109,7 @@ def _best_seconds(fn, device: torch.device, repeats: int = 2) -> float:
 
 def time_sweep(spec: SweepSpec, engine: str, device: str, threads: int) -> tuple[float, float]:
     """(wall seconds of the sweep, summed search seconds) into a fresh store."""
-    with tempfile.TemporaryDirectory() as folder, Store(Path(folder) / "s.sqlite") as store:
+    with tempfile.TemporaryDirectory() as folder, Store.create(Path(folder) / "s.sqlite") as store:
         start = time.perf_counter()
         run_sweep(spec, store, device=device, backend=LocalBackend(engine=engine, threads=threads), progress=False)
         seconds = time.perf_counter() - start

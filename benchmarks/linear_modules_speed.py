@@ -29,6 +29,9 @@ def main() -> None:
         "--reference-seeds", type=int, default=16, help="seeds the slow loop runs (its time is scaled up)"
     )
     args = parser.parse_args()
+    if args.seeds < 1 or args.epochs < 1 or args.reference_seeds < 1:
+        parser.error("--seeds, --epochs and --reference-seeds must be ≥ 1")
+    reference_seeds = min(args.reference_seeds, args.seeds)
     torch.set_num_threads(1)
     cfg = LinearModulesConfig(epochs=args.epochs)
     data = make_dataset(cfg.task)
@@ -37,12 +40,12 @@ def main() -> None:
     gens = [torch.Generator().manual_seed(s) for s in range(args.seeds)]
     network = build_network(cfg, data, moments, gens)
     start = time.perf_counter()
-    reference = train_reference(_first(args.reference_seeds, cfg, data, moments), moments, rate, args.epochs)
-    loop_s = (time.perf_counter() - start) * args.seeds / args.reference_seeds
+    reference = train_reference(_first(reference_seeds, cfg, data, moments), moments, rate, args.epochs)
+    loop_s = (time.perf_counter() - start) * args.seeds / reference_seeds
     start = time.perf_counter()
     final = train(network, moments, rate, args.epochs, lambda w: w.flatten(1), record_every=args.epochs)[-1]
     batched_s = time.perf_counter() - start
-    gap = float(np.abs(final[: args.reference_seeds].numpy().reshape(reference.shape) - reference).max())
+    gap = float(np.abs(final[:reference_seeds].numpy().reshape(reference.shape) - reference).max())
     print(f"{'seeds × epochs':<34}{args.seeds} × {args.epochs}")
     print(f"{'batched (s)':<34}{batched_s:>10.3f}")
     print(f"{'per-seed loop (s, extrapolated)':<34}{loop_s:>10.3f}")
