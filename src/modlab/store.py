@@ -226,7 +226,8 @@ class Store:
             return [_record_of(row) for row in cursor]
         wanted = list(dict.fromkeys(keys))
         by_key = {row[0]: row for row in self._select_by_key(columns, wanted)}
-        rows = [by_key[k] for k in wanted if k in by_key and (status is None or by_key[k][3] == status)]
+        at_status = COLUMNS.index("status")
+        rows = [by_key[k] for k in wanted if k in by_key and status in (None, by_key[k][at_status])]
         return [_record_of(row) for row in rows]
 
     def history(self, key: str) -> list[RunRecord]:

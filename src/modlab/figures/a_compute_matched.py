@@ -25,7 +25,7 @@ from pydantic import Field
 
 from modlab.config import Config
 from modlab.figures.registry import FigureContext, figure
-from modlab.figures.sine_methods import PAPER_NETWORKS, RULE_QUICK, SineNetworks, method_spec, seed_axes
+from modlab.figures.sine_methods import PAPER_NETWORKS, QUICK_NETWORKS, SineNetworks, method_spec, seed_axes
 from modlab.plots import METHOD_COLORS, legend_below, mean_se, new_figure
 
 
@@ -38,18 +38,11 @@ class ComputeMatchedPreset(SineNetworks):
 
 
 QUICK = ComputeMatchedPreset(
+    **QUICK_NETWORKS,
     m=8,
     n=1024,
-    task_seeds=2,
-    net_seeds=2,
-    module_hidden=(32, 32),
-    monolithic_hidden=(64, 64),
     steps=1000,
     eval_every=100,
-    lr=3e-3,
-    batch_size=128,
-    n_test=1000,
-    kernel_rule=RULE_QUICK,
 )
 PRESETS: dict[str, Config] = {
     "quick": QUICK,

@@ -36,7 +36,15 @@ from pydantic import Field
 
 from modlab.config import Config
 from modlab.figures.registry import FigureContext, figure
-from modlab.figures.sine_methods import PAPER_NETWORKS, RULE_PAPER, RULE_QUICK, SineNetworks, method_spec, seed_axes
+from modlab.figures.sine_methods import (
+    PAPER_NETWORKS,
+    QUICK_NETWORKS,
+    RULE_PAPER,
+    RULE_QUICK,
+    SineNetworks,
+    method_spec,
+    seed_axes,
+)
 from modlab.plots import METHOD_COLORS, legend_below, mean_se, new_figure
 
 
@@ -50,18 +58,11 @@ class ProjectionsPreset(SineNetworks):
 
 RULE = {**RULE_QUICK, "steps": 200, "batch_size": 256, "joint_restarts": 6, "record_every": 5}
 QUICK = ProjectionsPreset(
+    **{**QUICK_NETWORKS, "kernel_rule": RULE},
     m=8,
     n=1024,
-    task_seeds=2,
-    net_seeds=2,
-    module_hidden=(32, 32),
-    monolithic_hidden=(64, 64),
     steps=500,
-    lr=3e-3,
-    batch_size=128,
-    n_test=1000,
     eval_every=50,
-    kernel_rule=RULE,
 )
 PRESETS: dict[str, Config] = {
     "quick": QUICK,

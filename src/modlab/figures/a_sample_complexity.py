@@ -44,7 +44,7 @@ from modlab.figures.registry import FigureContext, figure
 from modlab.figures.sine_methods import (
     METHODS,
     PAPER_NETWORKS,
-    RULE_QUICK,
+    QUICK_NETWORKS,
     SineNetworks,
     method_spec,
     samples_to_target,
@@ -64,17 +64,10 @@ class SampleComplexityPreset(SineNetworks):
 
 
 QUICK = SampleComplexityPreset(
+    **QUICK_NETWORKS,
     m_axis=(4, 8, 16),
     n_axis=(64, 256, 1024, 4096),
-    task_seeds=2,
-    net_seeds=2,
-    monolithic_hidden=(64, 64),
-    module_hidden=(32, 32),
     steps=1000,
-    lr=3e-3,
-    batch_size=128,
-    n_test=1000,
-    kernel_rule=RULE_QUICK,
 )
 PRESETS: dict[str, Config] = {
     "quick": QUICK,

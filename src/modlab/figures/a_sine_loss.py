@@ -30,7 +30,7 @@ from pydantic import Field
 
 from modlab.config import Config
 from modlab.figures.registry import FigureContext, figure
-from modlab.figures.sine_methods import SineNetworks, method_spec, seed_axes
+from modlab.figures.sine_methods import QUICK_NETWORKS, SineNetworks, method_spec, seed_axes
 from modlab.plots import METHOD_COLORS, legend_below, mean_se, new_figure, reference_line, sim_markers
 
 
@@ -45,18 +45,12 @@ class SineLossPreset(SineNetworks):
 
 
 QUICK = SineLossPreset(
+    **QUICK_NETWORKS,
     n_axis=(64, 256, 1024),
-    task_seeds=2,
-    net_seeds=2,
     random_m=(2, 8),
     orthogonal_m=(4, 8),
     orthogonal_dim=12,
-    monolithic_hidden=(64, 64),
-    module_hidden=(32, 32),
     steps=500,
-    lr=3e-3,
-    batch_size=128,
-    n_test=1000,
 )
 PRESETS: dict[str, Config] = {
     "quick": QUICK,

@@ -38,6 +38,18 @@ KERNEL_RULES = ("kernel rule (joint)", "kernel rule (per-module, Alg. 1)")
 # paper presets use the measured search of 200 steps, batch 512, 6 restarts.
 RULE_QUICK = dict(kernel="rbf", steps=60, batch_size=128, joint_restarts=3, eval_size=512)
 RULE_PAPER = dict(kernel="rbf", steps=200, batch_size=512, joint_restarts=6, eval_size=1024)
+# The quick presets' networks: 2 task draws × 2 network seeds, a 64-64 monolithic network and 32-32
+# modules, Adam at 3e-3 on batches of 128, 1000 test points, the short kernel-rule search.
+QUICK_NETWORKS = dict(
+    task_seeds=2,
+    net_seeds=2,
+    monolithic_hidden=(64, 64),
+    module_hidden=(32, 32),
+    lr=3e-3,
+    batch_size=128,
+    n_test=1000,
+    kernel_rule=RULE_QUICK,
+)
 # The paper's network scale, shared by the ``paper`` presets: 4 task draws × 3 network seeds, a
 # 256-256 monolithic network, Adam at 1e-3 on batches of 256, 2000 test points.
 PAPER_NETWORKS = dict(

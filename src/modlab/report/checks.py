@@ -140,8 +140,8 @@ class Value(Quantity):
 
 
 @dataclass(frozen=True)
-class Difference(Quantity):
-    """``a − b``."""
+class Pair(Quantity, ABC):
+    """A quantity of two numbers, ``a`` and ``b``."""
 
     a: Number
     b: Number
@@ -150,26 +150,29 @@ class Difference(Quantity):
     def numbers(self):  # type: ignore[override]
         return (self.a, self.b)
 
+    def scalars(self, values: Sequence[Any]) -> tuple[float, float]:
+        """The values of ``a`` and ``b`` as numbers."""
+        return _scalar(values[0], self.a.label), _scalar(values[1], self.b.label)
+
+
+@dataclass(frozen=True)
+class Difference(Pair):
+    """``a − b``."""
+
     def compute(self, values):
-        return _scalar(values[0], self.a.label) - _scalar(values[1], self.b.label)
+        a, b = self.scalars(values)
+        return a - b
 
     def formula(self):
         return f"{self.a.label} − {self.b.label}"
 
 
 @dataclass(frozen=True)
-class Ratio(Quantity):
+class Ratio(Pair):
     """``a / b``."""
 
-    a: Number
-    b: Number
-
-    @property
-    def numbers(self):  # type: ignore[override]
-        return (self.a, self.b)
-
     def compute(self, values):
-        a, b = _scalar(values[0], self.a.label), _scalar(values[1], self.b.label)
+        a, b = self.scalars(values)
         if b == 0 or (math.isinf(a) and math.isinf(b)):
             return math.nan
         return a / b
@@ -226,18 +229,11 @@ class GrowthPerStep(Quantity):
 
 
 @dataclass(frozen=True)
-class RelativeGap(Quantity):
+class RelativeGap(Pair):
     """``|a − b| / |b|``: the relative error of ``a`` against the reference ``b``."""
 
-    a: Number
-    b: Number
-
-    @property
-    def numbers(self):  # type: ignore[override]
-        return (self.a, self.b)
-
     def compute(self, values):
-        a, b = _scalar(values[0], self.a.label), _scalar(values[1], self.b.label)
+        a, b = self.scalars(values)
         return abs(a - b) / abs(b) if b else math.nan
 
     def formula(self):
@@ -245,15 +241,8 @@ class RelativeGap(Quantity):
 
 
 @dataclass(frozen=True)
-class MaxAbsDifference(Quantity):
+class MaxAbsDifference(Pair):
     """``max_i |a_i − b_i|`` over two lists of the same length."""
-
-    a: Number
-    b: Number
-
-    @property
-    def numbers(self):  # type: ignore[override]
-        return (self.a, self.b)
 
     def compute(self, values):
         a, b = values

@@ -38,16 +38,23 @@ THEORY_PREFIX = "theory_"  # closed-form values, legitimately infinite at an int
 
 @dataclass
 class SweepReport:
-    """What one or more calls of :func:`run_sweep` did, for the runs of their specs: counts, the
-    wall ``seconds`` of the calls, and the keys of the runs reused and of those computed."""
+    """What one or more calls of :func:`run_sweep` did, for the runs of their specs: how many runs
+    and failures, the wall ``seconds`` of the calls, and the keys of the runs reused and of those
+    computed (counted by :attr:`reused` and :attr:`computed`)."""
 
     total: int = 0
-    reused: int = 0
-    computed: int = 0
     failed: int = 0
     seconds: float = 0.0
     reused_keys: tuple[str, ...] = ()
     computed_keys: tuple[str, ...] = ()
+
+    @property
+    def reused(self) -> int:
+        return len(self.reused_keys)
+
+    @property
+    def computed(self) -> int:
+        return len(self.computed_keys)
 
     def __str__(self) -> str:
         return f"{_runs(self.total)}: {self.reused} reused, {self.computed} computed, {self.failed} failed"
@@ -195,13 +202,7 @@ def run_sweep(
         bar.close()
     total = len(triage.todo) + len(triage.reused) + len(triage.kept_failed)
     return SweepReport(
-        total,
-        len(triage.reused),
-        len(computed),
-        failed + len(triage.kept_failed),
-        time.perf_counter() - start,
-        tuple(triage.reused),
-        tuple(computed),
+        total, failed + len(triage.kept_failed), time.perf_counter() - start, tuple(triage.reused), tuple(computed)
     )
 
 
