@@ -42,7 +42,8 @@ def uninterrupted_table(folder: Path) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> pd.DataFrame:
     """The table of one uninterrupted in-process run, at the threads the command line picks for one
-    process (results' last bits depend on the thread count, not on batching)."""
+    process (results' last bits depend on the thread count; a batch an interruption left half
+    stored is recomputed whole, so batching does not change them)."""
     with torch_threads(choose_threads(1)):
         return uninterrupted_table(tmp_path_factory.mktemp("reference"))
 

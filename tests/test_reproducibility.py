@@ -1,12 +1,16 @@
-"""The same spec and seeds give bit-identical results on the CPU: across runs, however the seeds
-are batched, and across backends when runs get the same intra-op threads (LAPACK's least squares
-differs in the last bits between thread counts; Ray: tests/test_backends.py). Every stored run
-records the modlab and torch versions and the device, and ``modlab results --provenance`` shows them."""
+"""The same spec and seeds give bit-identical results on the CPU: across runs, after an
+interruption, and across backends when runs get the same intra-op threads (LAPACK's least squares
+differs in the last bits between thread counts; Ray: tests/test_backends.py). A run's last bits can
+also depend on its batch (BLAS's matrix-vector kernel differs between a batch of one and a larger
+one), so a batch an interrupted sweep had partly stored is recomputed whole. Every stored run
+records the modlab and torch versions, the device and its batch, and ``modlab results
+--provenance`` shows them."""
 
 from __future__ import annotations
 
 import contextlib
 import io
+import sqlite3
 
 import pandas as pd
 import pytest
@@ -16,7 +20,7 @@ from backend_probes import torch_threads
 import modlab
 from modlab.cli import main
 from modlab.store import Store
-from modlab.sweep import LocalBackend, SweepSpec, run_sweep
+from modlab.sweep import LocalBackend, SweepSpec, plan_sweep, run_sweep
 from modlab.sweep.backends import threads_per_worker
 
 SPEC = SweepSpec(
@@ -36,7 +40,7 @@ SPEC = SweepSpec(
 def sweep_table(path, spec: SweepSpec = SPEC, backend=None) -> pd.DataFrame:
     with Store.create(path) as store:
         run_sweep(spec, store, backend=backend, progress=False, device="cpu")
-        return store.table(SPEC.keys())
+        return store.table(spec.keys())
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +62,46 @@ def test_worker_processes_give_the_in_process_bits_at_equal_threads(tmp_path):
 
 
 def test_batching_seeds_differently_gives_the_same_bits(tmp_path, first_run):
-    """Seeds 1 and 3 first (two-seed batches), then the rest: every run is its own random stream."""
+    """Seeds 1 and 3 first (two-seed batches), then the rest: every run is its own random stream
+    (linear-rf's batches of two or more share their kernels)."""
     path = tmp_path / "s.sqlite"
     sweep_table(path, SPEC.model_copy(update={"axes": {**SPEC.axes, "seed": [3, 1]}}))
     pd.testing.assert_frame_equal(sweep_table(path), first_run, check_exact=True)
+
+
+def test_a_batch_interrupted_between_its_commits_is_recomputed_whole(tmp_path):
+    """A sweep stopped after storing three of a batch's four runs (as a kill between two commits
+    leaves it): the rerun recomputes the batch, stores only the missing run, and that run has the
+    bits of an uninterrupted sweep (computed alone, a matrix-vector product would take another
+    kernel)."""
+    spec = SPEC.model_copy(update={"base": {"m": 4, "p": 400}, "axes": {"n": [650], "seed": [0, 1, 2, 3]}})
+    uninterrupted = sweep_table(tmp_path / "uninterrupted.sqlite", spec)
+    path = tmp_path / "interrupted.sqlite"
+    sweep_table(path, spec)
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.execute("DELETE FROM runs WHERE key = ?", (spec.keys()[-1],))
+    with Store(path) as store:
+        assert (
+            str(plan_sweep(spec, store))
+            == "4 runs: 3 stored, 1 to run (+3 stored, recomputed to finish their interrupted batch)"
+        )
+        report = run_sweep(spec, store, progress=False, device="cpu")
+        resumed = store.table(spec.keys())
+        batches = {state.batch for state in store.states(spec.keys()).values()}
+    assert (report.reused, report.computed) == (3, 1)
+    assert len(batches) == 1 and None not in batches
+    pd.testing.assert_frame_equal(resumed, uninterrupted, check_exact=True)
+
+
+def test_runs_stored_by_another_batching_are_not_recomputed(tmp_path):
+    """Seeds 0 and 1 first, then all four: only seeds 2 and 3 are computed, as a batch of their own."""
+    path = tmp_path / "s.sqlite"
+    sweep_table(path, SPEC.model_copy(update={"axes": {**SPEC.axes, "seed": [0, 1]}}))
+    with Store(path) as store:
+        report = run_sweep(SPEC, store, progress=False, device="cpu")
+        runs_per_batch = {p["batch_runs"] for p in map(store.provenance, SPEC.keys())}
+    assert (report.reused, report.computed) == (len(SPEC.keys()) // 2, len(SPEC.keys()) // 2)
+    assert runs_per_batch == {2}
 
 
 def test_every_run_records_versions_and_device(tmp_path):

@@ -34,7 +34,7 @@ def test_put_and_read_back(store):
     assert rec.metrics["curve"] == Curve([10, 20], [3.0, 4.0], "epoch")
     assert rec.metrics["w"].numpy().tolist() == [[1.0, 2.0], [3.0, 4.0]]
     assert store.statuses(["k1", "missing"]) == {"k1": "done"}
-    assert store.states(["k1"]) == {"k1": ("done", "0.1.0:aaaa", 1)}
+    assert store.states(["k1"]) == {"k1": ("done", "0.1.0:aaaa", 1, None)}
     prov = store.provenance("k1")
     assert prov["fingerprint"] == "0.1.0:aaaa" and prov["started_at"] == "2026-01-01T00:00:00.000+00:00"
 
@@ -174,7 +174,7 @@ def test_a_schema_1_store_is_read_as_it_is_and_migrated_by_a_writer(tmp_path):
     before = _digest(path)
     with Store(path, readonly=True) as store:
         (old,) = store.records()
-        assert store.states(["k1"]) == {"k1": ("done", None, None)}
+        assert store.states(["k1"]) == {"k1": ("done", None, None, None)}
         assert store.provenance("k1")["finished_at"] == "2026-09-21T14:13:20.000+00:00"
         assert store.provenance("k1")["fingerprint"] == "unknown"
     assert _digest(path) == before

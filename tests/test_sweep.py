@@ -59,6 +59,18 @@ def test_batches_group_runs_that_differ_only_in_seed():
     assert sorted(len(b.keys) for b in batches) == [3, 3]
 
 
+def test_an_interrupted_batch_is_planned_whole_and_a_foreign_one_only_for_its_missing_runs():
+    spec = _probe({"value": [1.0, 2.0], "seed": [0, 1, 2]})
+    runs = dict(zip(spec.keys(), spec.configs()))
+    first, second = make_batches("probe", runs)
+    todo = {key: runs[key] for key in (first.keys[2], *second.keys[1:])}
+    interrupted = {first.keys[0]: first.id, first.keys[1]: first.id}  # stored by this very batch
+    foreign = {second.keys[0]: "another-batch"}  # stored by a sweep that batched it otherwise
+    batches = make_batches("probe", runs, todo=todo, stored_batches=interrupted | foreign)
+    assert [b.keys for b in batches] == [first.keys, second.keys[1:]]
+    assert make_batches("probe", runs, todo={}) == []
+
+
 def test_resume_runs_only_what_is_missing(store):
     spec = _probe({"value": [1.0, 2.0], "seed": [0, 1]})
     first = run_sweep(spec, store, progress=False)
@@ -191,7 +203,7 @@ def test_runs_of_other_code_are_recomputed_unless_reuse_stale(store, old_fingerp
     assert str(run_sweep(spec, store, progress=False, reuse_stale=True)) == "2 runs: 2 reused, 0 computed, 0 failed"
     report = run_sweep(spec, store, progress=False)
     assert str(report) == "2 runs: 0 reused, 2 computed, 0 failed"
-    assert {fp for _, fp, _ in store.states(spec.keys()).values()} == {code_fingerprint()}
+    assert {state.fingerprint for state in store.states(spec.keys()).values()} == {code_fingerprint()}
     assert [r.fingerprint for r in store.history(spec.keys()[0])] == [old_fingerprint]
     assert (
         run_sweep(spec, store, progress=False).reused,

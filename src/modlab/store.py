@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import pandas as pd
@@ -79,6 +79,17 @@ ALTER TABLE runs ADD COLUMN provenance TEXT;
 CREATE TABLE history ({_RUNS}, replaced_at REAL NOT NULL);
 UPDATE meta SET value = '{SCHEMA_VERSION}' WHERE key = 'schema';
 """
+
+
+class RunState(NamedTuple):
+    """What the runner needs to know of a stored run: its status, the code fingerprint that computed
+    it, the intra-op threads it ran with and the id of the batch it was computed in (None where an
+    older store did not record them)."""
+
+    status: str
+    fingerprint: str | None
+    threads: int | None
+    batch: str | None
 
 
 @dataclass
@@ -198,10 +209,14 @@ class Store:
         """The summed run times (s) of the stored runs with these keys."""
         return sum(seconds or 0.0 for _, seconds in self._select_by_key("seconds", keys))
 
-    def states(self, keys: Iterable[str]) -> dict[str, tuple[str, str | None, int | None]]:
-        """Key → (status, code fingerprint or None, intra-op threads or None) of the stored keys."""
+    def states(self, keys: Iterable[str]) -> dict[str, RunState]:
+        """Key → :class:`RunState` of the stored keys."""
         rows = self._select_by_key(f"status, {self._optional('fingerprint')}, {self._optional('provenance')}", keys)
-        return {key: (status, fp, json.loads(prov or "{}").get("threads")) for key, status, fp, prov in rows}
+        states = {}
+        for key, status, fingerprint, stored_provenance in rows:
+            notes = json.loads(stored_provenance or "{}")
+            states[key] = RunState(status, fingerprint, notes.get("threads"), notes.get("batch"))
+        return states
 
     def _optional(self, column: str) -> str:
         """A column of schema 2, read as NULL from a schema-1 store."""
@@ -246,7 +261,8 @@ class Store:
 
     def provenance_table(self, keys: Iterable[str] | None = None) -> pd.DataFrame:
         """One row per stored run of ``keys`` (all runs if None), in that order: key, versions, git
-        state, device, engine, threads, host, data files, start, finish, duration, fingerprint."""
+        state, fingerprint, device, engine, threads, host, data files, start, finish, duration, and
+        the batch it was computed in (its id and how many runs it held)."""
         rows = [{"key": r.key, **readable_provenance(r)} for r in self.records(keys)]
         return pd.DataFrame(rows, columns=["key", *PROVENANCE_COLUMNS])
 
@@ -269,6 +285,8 @@ PROVENANCE_COLUMNS = (
     "started_at",
     "finished_at",
     "duration_s",
+    "batch",
+    "batch_runs",
 )
 
 

@@ -120,7 +120,8 @@ def task_variances(cfg: LinearRFConfig) -> tuple[torch.Tensor, torch.Tensor, flo
 
 def run_seed(cfg: LinearRFConfig) -> int:
     """Each run's own random stream, from a hash of its full config (seed included): every point of
-    a grid is an independent draw, and any run is reproducible from its config alone."""
+    a grid is an independent draw, and any run is reproducible from its config alone (to the last
+    bit at the same intra-op threads and batch size: see :mod:`modlab.sweep.runner`)."""
     return int(config_key("linear-rf", cfg)[:15], 16)
 
 

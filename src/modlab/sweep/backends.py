@@ -17,7 +17,8 @@ call :func:`driver_alive` between chunks of steps. A driver that stops normally 
 Ctrl-C, SIGTERM) stops its local workers and cancels its Ray tasks.
 
 Bits: a run's CPU result can differ in the last bits between intra-op thread counts (LAPACK's
-least squares does), so runs are bit-identical across backends when they get the same threads:
+least squares does) and between batches (see :mod:`modlab.sweep.runner`, which plans the batches
+the same way for every backend), so runs are bit-identical across backends when they get the same threads:
 in-process, ``threads`` or (None) the process's own setting; a local worker, ``threads`` or
 :func:`threads_per_worker`; a Ray task, one. Every backend also applies the training ``engine``
 (:mod:`modlab.train.engine`) where the runs compute.

@@ -5,6 +5,14 @@ A stored run is usable when it was computed by the running code (same code finge
 :mod:`modlab.fingerprint`); a run stored under another fingerprint — or under none, by a store of
 schema 1 — is stale and recomputed, unless ``reuse_stale``. ``rerun`` recomputes every run.
 
+A run's last bits can depend on the batch it is computed in, not only on its config and thread
+count: BLAS takes another kernel for a matrix-vector product in a batch of one than in a larger
+batch, and a batched contraction may be ordered by the batch's size. So the batches are planned
+from the whole spec (runs that differ only in batch axes, in spec order, in chunks of the
+experiment's ``max_batch``), each named by a hash of its keys that every run stores; a batch that
+an interrupted sweep had partly committed is recomputed whole (only its missing runs are stored),
+and a resumed sweep stores exactly the bits of an uninterrupted one.
+
 Computed runs are never lost to a write fault: a failed commit is retried with back-off, then the
 batch's uncommitted runs go to a recovery file (:mod:`modlab.recovery`) that the next sweep on the
 store imports first, and the sweep stops with one line naming the cause.
@@ -12,6 +20,7 @@ store imports first, and the sweep stops with one line naming the cause.
 
 from __future__ import annotations
 
+import hashlib
 import platform
 import time
 import traceback
@@ -28,7 +37,7 @@ from modlab.config import Config, config_key
 from modlab.errors import ModlabError, StoreWriteError
 from modlab.experiments import Metrics, get_experiment
 from modlab.fingerprint import code_fingerprint, git_state
-from modlab.store import RunRecord, Store
+from modlab.store import RunRecord, RunState, Store
 from modlab.sweep.backends import Backend, LocalBackend, Lost
 from modlab.sweep.spec import SweepSpec
 
@@ -65,17 +74,21 @@ class SweepReport:
 
 @dataclass
 class SweepPlan:
-    """What :func:`run_sweep` would do (``--dry-run``): runs stored and usable, runs to compute, and
-    the intra-op thread counts of the stored runs and of the runs to compute."""
+    """What :func:`run_sweep` would do (``--dry-run``): runs stored and usable, runs to compute,
+    stored runs recomputed (not stored again) to finish an interrupted batch with its bits, and the
+    intra-op thread counts of the stored runs and of the runs to compute."""
 
     total: int = 0
     stored: int = 0
     to_run: int = 0
     stored_threads: set[int] = field(default_factory=set)
     new_threads: set[int] = field(default_factory=set)
+    recomputed: int = 0
 
     def __str__(self) -> str:
         line = f"{_runs(self.total)}: {self.stored} stored, {self.to_run} to run"
+        if self.recomputed:
+            line += f" (+{self.recomputed} stored, recomputed to finish their interrupted batch)"
         if self.to_run and len(self.stored_threads | self.new_threads) > 1:
             line += (
                 f" (resuming would mix intra-op thread counts: stored runs used "
@@ -91,6 +104,7 @@ class SweepPlan:
             self.to_run + other.to_run,
             self.stored_threads | other.stored_threads,
             self.new_threads | other.new_threads,
+            self.recomputed + other.recomputed,
         )
 
 
@@ -106,34 +120,48 @@ class Batch:
     keys: tuple[str, ...]
     configs: tuple[dict[str, Any], ...]
 
+    @property
+    def id(self) -> str:
+        """A name for the batch's runs in their order, stored with each run's provenance."""
+        return hashlib.sha256("\n".join(self.keys).encode()).hexdigest()[:16]
+
 
 @dataclass
 class _Triage:
-    """The unique runs of a spec, sorted by what the store holds of them."""
+    """The unique runs of a spec in spec order, sorted by what the store holds of them; the batch
+    each kept run was computed in."""
 
-    todo: dict[str, Config]
-    reused: list[str]
-    kept_failed: list[str]
-    stored_threads: set[int]
+    runs: dict[str, Config]
+    todo: dict[str, Config] = field(default_factory=dict)
+    reused: list[str] = field(default_factory=list)
+    kept_failed: list[str] = field(default_factory=list)
+    stored_threads: set[int] = field(default_factory=set)
+    stored_batches: dict[str, str] = field(default_factory=dict)
 
 
 def _triage(spec: SweepSpec, store: Store | None, *, retry_failed: bool, rerun: bool, reuse_stale: bool) -> _Triage:
     configs = spec.configs()
-    keys = [config_key(spec.experiment, c) for c in configs]
-    known = store.states(keys) if store is not None and not rerun else {}
+    triage = _Triage({config_key(spec.experiment, c): c for c in configs})
+    known = store.states(triage.runs) if store is not None and not rerun else {}
     current = code_fingerprint()
-    triage = _Triage({}, [], [], set())
-    for key, cfg in dict(zip(keys, configs)).items():
-        status, fingerprint, threads = known.get(key, (None, None, None))
-        usable = status is not None and (reuse_stale or fingerprint == current)
-        if usable and status == "done":
-            triage.reused.append(key)
-            triage.stored_threads |= {threads} if threads is not None else set()
-        elif usable and status == "failed" and not retry_failed:
-            triage.kept_failed.append(key)
-        else:
+    for key, cfg in triage.runs.items():
+        state = known.get(key)
+        if state is None or not _kept(state, current, retry_failed=retry_failed, reuse_stale=reuse_stale):
             triage.todo[key] = cfg
+            continue
+        (triage.reused if state.status == "done" else triage.kept_failed).append(key)
+        if state.status == "done" and state.threads is not None:
+            triage.stored_threads.add(state.threads)
+        if state.batch is not None:
+            triage.stored_batches[key] = state.batch
     return triage
+
+
+def _kept(state: RunState, current: str, *, retry_failed: bool, reuse_stale: bool) -> bool:
+    """Whether a stored run stands: done (or failed, unless retried) by the current code (or any, if ``reuse_stale``)."""
+    if not reuse_stale and state.fingerprint != current:
+        return False
+    return state.status == "done" or (state.status == "failed" and not retry_failed)
 
 
 def plan_sweep(
@@ -150,7 +178,9 @@ def plan_sweep(
     triage = _triage(spec, store, retry_failed=retry_failed, rerun=rerun, reuse_stale=reuse_stale)
     stored = len(triage.reused) + len(triage.kept_failed)
     threads = (backend or LocalBackend()).intra_op_threads()
-    return SweepPlan(stored + len(triage.todo), stored, len(triage.todo), triage.stored_threads, {threads})
+    batches = make_batches(spec.experiment, triage.runs, todo=triage.todo, stored_batches=triage.stored_batches)
+    recomputed = sum(key not in triage.todo for batch in batches for key in batch.keys)
+    return SweepPlan(stored + len(triage.todo), stored, len(triage.todo), triage.stored_threads, {threads}, recomputed)
 
 
 def run_sweep(
@@ -186,8 +216,10 @@ def run_sweep(
         leave=False,
     )  # None: off when not a terminal
     try:
-        for outcome in backend.map(run_batch_safely, make_batches(spec.experiment, triage.todo), device):
+        batches = make_batches(spec.experiment, triage.runs, todo=triage.todo, stored_batches=triage.stored_batches)
+        for outcome in backend.map(run_batch_safely, batches, device):
             records = lost_records(outcome, device) if isinstance(outcome, Lost) else outcome
+            records = [r for r in records if r.key in triage.todo]  # not the stored runs recomputed beside them
             for record in records:
                 record.fingerprint = code_fingerprint()
                 record.provenance = {**stamp, **record.provenance}
@@ -226,11 +258,37 @@ def commit(store: Store, records: Sequence[RunRecord], *, replace: bool = False)
             time.sleep(delay)
 
 
-def make_batches(experiment_name: str, todo: dict[str, Config]) -> list[Batch]:
-    """Group runs that differ only in batch axes, in chunks of the experiment's ``max_batch``."""
+def make_batches(
+    experiment_name: str,
+    runs: dict[str, Config],
+    *,
+    todo: dict[str, Config] | None = None,
+    stored_batches: dict[str, str] | None = None,
+) -> list[Batch]:
+    """The batches that compute ``todo`` (default: all ``runs``, key → config in spec order).
+
+    The planned batches group the runs that differ only in batch axes, in chunks of the
+    experiment's ``max_batch``. A chunk with nothing to do is skipped; one whose kept runs were
+    computed in that very chunk (``stored_batches``: key → batch id; an interrupted sweep) is
+    recomputed whole, so its missing runs get an uninterrupted sweep's bits; otherwise its runs to
+    do form a batch of their own."""
+    todo = runs if todo is None else todo
+    stored_batches = stored_batches or {}
+    batches = []
+    for planned in _planned_batches(experiment_name, runs):
+        missing = [key for key in planned.keys if key in todo]
+        if len(missing) == len(planned.keys) or any(stored_batches.get(key) == planned.id for key in planned.keys):
+            batches.append(planned)
+        elif missing:
+            batches.append(Batch(experiment_name, tuple(missing), tuple(todo[key].to_dict() for key in missing)))
+    return batches
+
+
+def _planned_batches(experiment_name: str, runs: dict[str, Config]) -> list[Batch]:
+    """Runs that differ only in batch axes, grouped in order, in chunks of the experiment's ``max_batch``."""
     experiment = get_experiment(experiment_name)
     groups: dict[str, list[tuple[str, Config]]] = {}
-    for key, cfg in todo.items():
+    for key, cfg in runs.items():
         fixed = cfg.model_dump(mode="json", exclude=nested_exclude(experiment.batch_axes))
         groups.setdefault(repr(sorted(fixed.items())), []).append((key, cfg))
     batches = []
@@ -294,6 +352,7 @@ def run_batch_safely(batch: Batch, device: str) -> list[RunRecord]:
         "finished_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
         "duration_s": round(seconds, 3),
         "batch_runs": len(configs),
+        "batch": batch.id,
     }
     return [
         _record(batch.experiment, key, cfg, out, seconds / len(configs), notes)
