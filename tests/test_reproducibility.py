@@ -91,6 +91,8 @@ def test_a_batch_interrupted_between_its_commits_is_recomputed_whole(tmp_path):
     assert (report.reused, report.computed) == (3, 1)
     assert len(batches) == 1 and None not in batches
     pd.testing.assert_frame_equal(resumed, uninterrupted, check_exact=True)
+    with Store(path) as store:
+        assert str(plan_sweep(spec, store)) == "4 runs: 4 stored, 0 to run"
 
 
 def test_runs_stored_by_another_batching_are_not_recomputed(tmp_path):

@@ -277,9 +277,11 @@ def make_batches(
     batches = []
     for planned in _planned_batches(experiment_name, runs):
         missing = [key for key in planned.keys if key in todo]
+        if not missing:
+            continue
         if len(missing) == len(planned.keys) or any(stored_batches.get(key) == planned.id for key in planned.keys):
             batches.append(planned)
-        elif missing:
+        else:
             batches.append(Batch(experiment_name, tuple(missing), tuple(todo[key].to_dict() for key in missing)))
     return batches
 
