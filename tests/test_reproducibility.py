@@ -130,3 +130,6 @@ def test_results_provenance_shows_them_for_every_row(tmp_path):
     assert set(table["modlab_version"]) == {modlab.__version__}
     assert set(table["torch_version"]) == {torch.__version__}
     assert set(table["device"]) == {"cpu"}
+    assert (
+        set(table["batch_runs"]) == {4} and table["batch_id"].nunique() == len(SPEC.keys()) // 4
+    )  # a batch per 4 seeds

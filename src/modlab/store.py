@@ -215,7 +215,7 @@ class Store:
         states = {}
         for key, status, fingerprint, stored_provenance in rows:
             notes = json.loads(stored_provenance or "{}")
-            states[key] = RunState(status, fingerprint, notes.get("threads"), notes.get("batch"))
+            states[key] = RunState(status, fingerprint, notes.get("threads"), notes.get("batch_id"))
         return states
 
     def _optional(self, column: str) -> str:
@@ -285,7 +285,7 @@ PROVENANCE_COLUMNS = (
     "started_at",
     "finished_at",
     "duration_s",
-    "batch",
+    "batch_id",
     "batch_runs",
 )
 

@@ -354,7 +354,7 @@ def run_batch_safely(batch: Batch, device: str) -> list[RunRecord]:
         "finished_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
         "duration_s": round(seconds, 3),
         "batch_runs": len(configs),
-        "batch": batch.id,
+        "batch_id": batch.id,
     }
     return [
         _record(batch.experiment, key, cfg, out, seconds / len(configs), notes)
