@@ -37,6 +37,10 @@ SPEC = SweepSpec(
 )
 
 
+WIDE = SPEC.model_copy(update={"base": {"m": 4, "p": 400}, "axes": {"n": [650], "seed": [0, 1, 2, 3]}})
+"""Four runs, one batch, large enough that BLAS computes a batch of one with another kernel."""
+
+
 def sweep_table(path, spec: SweepSpec = SPEC, backend=None) -> pd.DataFrame:
     with Store.create(path) as store:
         run_sweep(spec, store, backend=backend, progress=False, device="cpu")
@@ -74,25 +78,24 @@ def test_a_batch_interrupted_between_its_commits_is_recomputed_whole(tmp_path):
     leaves it): the rerun recomputes the batch, stores only the missing run, and that run has the
     bits of an uninterrupted sweep (computed alone, a matrix-vector product would take another
     kernel)."""
-    spec = SPEC.model_copy(update={"base": {"m": 4, "p": 400}, "axes": {"n": [650], "seed": [0, 1, 2, 3]}})
-    uninterrupted = sweep_table(tmp_path / "uninterrupted.sqlite", spec)
+    uninterrupted = sweep_table(tmp_path / "uninterrupted.sqlite", WIDE)
     path = tmp_path / "interrupted.sqlite"
-    sweep_table(path, spec)
+    sweep_table(path, WIDE)
     with contextlib.closing(sqlite3.connect(path)) as db, db:
-        db.execute("DELETE FROM runs WHERE key = ?", (spec.keys()[-1],))
+        db.execute("DELETE FROM runs WHERE key = ?", (WIDE.keys()[-1],))
     with Store(path) as store:
         assert (
-            str(plan_sweep(spec, store))
-            == "4 runs: 3 stored, 1 to run (+3 stored, recomputed to finish their interrupted batch)"
+            str(plan_sweep(WIDE, store))
+            == "4 runs: 3 stored, 1 to run (with 3 runs of their batches recomputed, not stored again)"
         )
-        report = run_sweep(spec, store, progress=False, device="cpu")
-        resumed = store.table(spec.keys())
-        batches = {state.batch for state in store.states(spec.keys()).values()}
+        report = run_sweep(WIDE, store, progress=False, device="cpu")
+        resumed = store.table(WIDE.keys())
+        batches = {state.batch_id for state in store.states(WIDE.keys()).values()}
     assert (report.reused, report.computed) == (3, 1)
     assert len(batches) == 1 and None not in batches
     pd.testing.assert_frame_equal(resumed, uninterrupted, check_exact=True)
     with Store(path) as store:
-        assert str(plan_sweep(spec, store)) == "4 runs: 4 stored, 0 to run"
+        assert str(plan_sweep(WIDE, store)) == "4 runs: 4 stored, 0 to run"
 
 
 def test_runs_stored_by_another_batching_are_not_recomputed(tmp_path):
@@ -104,6 +107,19 @@ def test_runs_stored_by_another_batching_are_not_recomputed(tmp_path):
         runs_per_batch = {p["batch_runs"] for p in map(store.provenance, SPEC.keys())}
     assert (report.reused, report.computed) == (len(SPEC.keys()) // 2, len(SPEC.keys()) // 2)
     assert runs_per_batch == {2}
+
+
+def test_a_spec_extended_by_one_seed_computes_it_beside_a_stored_run(tmp_path):
+    """Seeds 0–2 first, then all four: seed 3 is computed in a batch of two (seed 0 recomputed, not
+    stored again) and has the bits it has in the batch of four."""
+    path = tmp_path / "s.sqlite"
+    sweep_table(path, WIDE.model_copy(update={"axes": {**WIDE.axes, "seed": [0, 1, 2]}}))
+    with Store(path) as store:
+        report = run_sweep(WIDE, store, progress=False, device="cpu")
+        extended = store.table(WIDE.keys())
+        batch_runs = store.provenance(WIDE.keys()[-1])["batch_runs"]
+    assert (report.reused, report.computed, batch_runs) == (3, 1, 2)
+    pd.testing.assert_frame_equal(extended, sweep_table(tmp_path / "whole.sqlite", WIDE), check_exact=True)
 
 
 def test_every_run_records_versions_and_device(tmp_path):

@@ -59,17 +59,36 @@ def test_batches_group_runs_that_differ_only_in_seed():
     assert sorted(len(b.keys) for b in batches) == [3, 3]
 
 
-def test_an_interrupted_batch_is_planned_whole_and_a_foreign_one_only_for_its_missing_runs():
-    spec = _probe({"value": [1.0, 2.0], "seed": [0, 1, 2]})
+def _seed_batches(seeds, stored_batch_ids=None, todo_seeds=None):
+    """The seeds of each batch that computes ``todo_seeds`` (default: all) of a one-group probe spec."""
+    spec = _probe({"seed": seeds})
     runs = dict(zip(spec.keys(), spec.configs()))
-    first, second = make_batches("probe", runs)
-    todo = {key: runs[key] for key in (first.keys[2], *second.keys[1:])}
-    interrupted = {first.keys[0]: first.id, first.keys[1]: first.id}  # stored by this very batch
-    foreign = {second.keys[0]: "another-batch"}  # stored by a sweep that batched it otherwise
-    batches = make_batches("probe", runs, todo=todo, stored_batches=interrupted | foreign)
-    assert [b.keys for b in batches] == [first.keys, second.keys[1:]]
-    done = {key: batch.id for batch in (first, second) for key in batch.keys}
-    assert make_batches("probe", runs, todo={}, stored_batches=done) == []  # all stored: nothing recomputed
+    todo = {key: cfg for key, cfg in runs.items() if todo_seeds is None or cfg.seed in todo_seeds}
+    batches = make_batches("probe", runs, todo=todo, stored_batch_ids=stored_batch_ids)
+    return [[runs[key].seed for key in batch.keys] for batch in batches]
+
+
+def _stored_ids(batch_seeds, stored_seeds):
+    """Key → batch id of the ``stored_seeds`` runs, each computed in one batch of ``batch_seeds``."""
+    spec = _probe({"seed": batch_seeds})
+    (batch,) = make_batches("probe", dict(zip(spec.keys(), spec.configs())))
+    return {key: batch.id for key, cfg in zip(spec.keys(), spec.configs()) if cfg.seed in stored_seeds}
+
+
+def test_an_interrupted_batch_is_computed_whole_and_other_runs_only_where_missing():
+    seeds = [0, 1, 2, 3]
+    killed = _stored_ids(seeds, [0, 1])  # the batch of all four stored seeds 0, 1, then the sweep was killed
+    assert _seed_batches(seeds, killed, todo_seeds={2, 3}) == [[0, 1, 2, 3]]
+    earlier_spec = _stored_ids([0, 1], [0, 1])  # an earlier spec of seeds 0, 1 only
+    assert _seed_batches(seeds, earlier_spec, todo_seeds={2, 3}) == [[2, 3]]
+    extended_then_killed = earlier_spec | _stored_ids([2, 3], [2])  # the extension's batch of 2, 3 stored 2
+    assert _seed_batches(seeds, extended_then_killed, todo_seeds={3}) == [[2, 3]]
+    assert _seed_batches(seeds, _stored_ids(seeds, seeds), todo_seeds=set()) == []  # all stored: nothing recomputed
+
+
+def test_a_lone_missing_run_is_computed_beside_a_stored_run_of_its_batch():
+    assert _seed_batches([0, 1, 2, 3], _stored_ids([0, 1, 2], [0, 1, 2]), todo_seeds={3}) == [[0, 3]]
+    assert _seed_batches([5]) == [[5]]  # a spec of one run: alone, as always
 
 
 def test_resume_runs_only_what_is_missing(store):

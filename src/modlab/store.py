@@ -89,7 +89,7 @@ class RunState(NamedTuple):
     status: str
     fingerprint: str | None
     threads: int | None
-    batch: str | None
+    batch_id: str | None
 
 
 @dataclass

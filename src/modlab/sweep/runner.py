@@ -9,9 +9,11 @@ A run's last bits can depend on the batch it is computed in, not only on its con
 count: BLAS takes another kernel for a matrix-vector product in a batch of one than in a larger
 batch, and a batched contraction may be ordered by the batch's size. So the batches are planned
 from the whole spec (runs that differ only in batch axes, in spec order, in chunks of the
-experiment's ``max_batch``), each named by a hash of its keys that every run stores; a batch that
-an interrupted sweep had partly committed is recomputed whole (only its missing runs are stored),
-and a resumed sweep stores exactly the bits of an uninterrupted one.
+experiment's ``max_batch``), and every run stores the id of its batch (a hash of the batch's keys).
+A batch that an interruption left partly stored is recomputed whole, only its missing runs stored,
+so a resumed sweep stores the bits of an uninterrupted one; and a lone missing run (one seed added
+to a finished spec) is computed beside one stored run of its chunk rather than alone. Either costs
+a few recomputed runs, which ``--dry-run`` counts.
 
 Computed runs are never lost to a write fault: a failed commit is retried with back-off, then the
 batch's uncommitted runs go to a recovery file (:mod:`modlab.recovery`) that the next sweep on the
@@ -75,7 +77,7 @@ class SweepReport:
 @dataclass
 class SweepPlan:
     """What :func:`run_sweep` would do (``--dry-run``): runs stored and usable, runs to compute,
-    stored runs recomputed (not stored again) to finish an interrupted batch with its bits, and the
+    stored runs recomputed beside them (not stored again: see :func:`make_batches`), and the
     intra-op thread counts of the stored runs and of the runs to compute."""
 
     total: int = 0
@@ -87,15 +89,16 @@ class SweepPlan:
 
     def __str__(self) -> str:
         line = f"{_runs(self.total)}: {self.stored} stored, {self.to_run} to run"
+        notes = []
         if self.recomputed:
-            line += f" (+{self.recomputed} stored, recomputed to finish their interrupted batch)"
+            notes.append(f"with {_runs(self.recomputed)} of their batches recomputed, not stored again")
         if self.to_run and len(self.stored_threads | self.new_threads) > 1:
-            line += (
-                f" (resuming would mix intra-op thread counts: stored runs used "
+            notes.append(
+                f"resuming would mix intra-op thread counts: stored runs used "
                 f"{', '.join(map(str, sorted(self.stored_threads)))}, new runs get "
-                f"{', '.join(map(str, sorted(self.new_threads)))}; their last bits may differ)"
+                f"{', '.join(map(str, sorted(self.new_threads)))}; their last bits may differ"
             )
-        return line
+        return line + (f" ({'; '.join(notes)})" if notes else "")
 
     def __add__(self, other: SweepPlan) -> SweepPlan:
         return SweepPlan(
@@ -123,7 +126,11 @@ class Batch:
     @property
     def id(self) -> str:
         """A name for the batch's runs in their order, stored with each run's provenance."""
-        return hashlib.sha256("\n".join(self.keys).encode()).hexdigest()[:16]
+        return _batch_id(self.keys)
+
+
+def _batch_id(keys: Sequence[str]) -> str:
+    return hashlib.sha256("\n".join(keys).encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -136,7 +143,7 @@ class _Triage:
     reused: list[str] = field(default_factory=list)
     kept_failed: list[str] = field(default_factory=list)
     stored_threads: set[int] = field(default_factory=set)
-    stored_batches: dict[str, str] = field(default_factory=dict)
+    stored_batch_ids: dict[str, str] = field(default_factory=dict)
 
 
 def _triage(spec: SweepSpec, store: Store | None, *, retry_failed: bool, rerun: bool, reuse_stale: bool) -> _Triage:
@@ -152,8 +159,8 @@ def _triage(spec: SweepSpec, store: Store | None, *, retry_failed: bool, rerun: 
         (triage.reused if state.status == "done" else triage.kept_failed).append(key)
         if state.status == "done" and state.threads is not None:
             triage.stored_threads.add(state.threads)
-        if state.batch is not None:
-            triage.stored_batches[key] = state.batch
+        if state.batch_id is not None:
+            triage.stored_batch_ids[key] = state.batch_id
     return triage
 
 
@@ -178,7 +185,7 @@ def plan_sweep(
     triage = _triage(spec, store, retry_failed=retry_failed, rerun=rerun, reuse_stale=reuse_stale)
     stored = len(triage.reused) + len(triage.kept_failed)
     threads = (backend or LocalBackend()).intra_op_threads()
-    batches = make_batches(spec.experiment, triage.runs, todo=triage.todo, stored_batches=triage.stored_batches)
+    batches = make_batches(spec.experiment, triage.runs, todo=triage.todo, stored_batch_ids=triage.stored_batch_ids)
     recomputed = sum(key not in triage.todo for batch in batches for key in batch.keys)
     return SweepPlan(stored + len(triage.todo), stored, len(triage.todo), triage.stored_threads, {threads}, recomputed)
 
@@ -216,7 +223,7 @@ def run_sweep(
         leave=False,
     )  # None: off when not a terminal
     try:
-        batches = make_batches(spec.experiment, triage.runs, todo=triage.todo, stored_batches=triage.stored_batches)
+        batches = make_batches(spec.experiment, triage.runs, todo=triage.todo, stored_batch_ids=triage.stored_batch_ids)
         for outcome in backend.map(run_batch_safely, batches, device):
             records = lost_records(outcome, device) if isinstance(outcome, Lost) else outcome
             records = [r for r in records if r.key in triage.todo]  # not the stored runs recomputed beside them
@@ -263,27 +270,50 @@ def make_batches(
     runs: dict[str, Config],
     *,
     todo: dict[str, Config] | None = None,
-    stored_batches: dict[str, str] | None = None,
+    stored_batch_ids: dict[str, str] | None = None,
 ) -> list[Batch]:
     """The batches that compute ``todo`` (default: all ``runs``, key → config in spec order).
 
-    The planned batches group the runs that differ only in batch axes, in chunks of the
-    experiment's ``max_batch``. A chunk with nothing to do is skipped; one whose kept runs were
-    computed in that very chunk (``stored_batches``: key → batch id; an interrupted sweep) is
-    recomputed whole, so its missing runs get an uninterrupted sweep's bits; otherwise its runs to
-    do form a batch of their own."""
+    The planned batches group the runs that differ only in batch axes, in order, in chunks of the
+    experiment's ``max_batch``. Within each, the runs to do are computed:
+
+    * with the stored runs of the batch an interruption left partly stored (``stored_batch_ids``:
+      key → the id of the batch that computed it), recomputed but not stored again, so the missing
+      runs get the bits that batch would have given them;
+    * else as a batch of their own, and a lone one beside one stored run of its chunk, so that no
+      run is computed as a batch of one while its chunk has others (BLAS's kernel for a batch of
+      one differs from that of two or more).
+    """
     todo = runs if todo is None else todo
-    stored_batches = stored_batches or {}
+    stored_batch_ids = stored_batch_ids or {}
     batches = []
     for planned in _planned_batches(experiment_name, runs):
         missing = [key for key in planned.keys if key in todo]
-        if not missing:
-            continue
-        if len(missing) == len(planned.keys) or any(stored_batches.get(key) == planned.id for key in planned.keys):
-            batches.append(planned)
-        else:
-            batches.append(Batch(experiment_name, tuple(missing), tuple(todo[key].to_dict() for key in missing)))
+        if missing:
+            keys = _interrupted_batch(planned.keys, todo, stored_batch_ids) or _with_a_companion(planned.keys, missing)
+            batches.append(Batch(experiment_name, keys, tuple(runs[key].to_dict() for key in keys)))
     return batches
+
+
+def _interrupted_batch(
+    planned: tuple[str, ...], todo: dict[str, Config], stored_batch_ids: dict[str, str]
+) -> tuple[str, ...] | None:
+    """The keys of the batch that stored some of ``planned`` and left the rest of it in ``todo``:
+    for each batch id stored in the chunk, its runs plus the chunk's runs to do, kept if they hash
+    to that id (None if no batch fits)."""
+    for batch_id in dict.fromkeys(stored_batch_ids[key] for key in planned if key in stored_batch_ids):
+        keys = tuple(key for key in planned if key in todo or stored_batch_ids.get(key) == batch_id)
+        if _batch_id(keys) == batch_id:
+            return keys
+    return None
+
+
+def _with_a_companion(planned: tuple[str, ...], missing: list[str]) -> tuple[str, ...]:
+    """``missing``, and when that is one run of a chunk of several, the chunk's first other run beside it."""
+    if len(missing) > 1 or len(planned) == 1:
+        return tuple(missing)
+    companion = next(key for key in planned if key != missing[0])
+    return tuple(key for key in planned if key in (missing[0], companion))
 
 
 def _planned_batches(experiment_name: str, runs: dict[str, Config]) -> list[Batch]:
