@@ -59,12 +59,14 @@ def test_batches_group_runs_that_differ_only_in_seed():
     assert sorted(len(b.keys) for b in batches) == [3, 3]
 
 
-def _seed_batches(seeds, stored_batch_ids=None, todo_seeds=None):
-    """The seeds of each batch that computes ``todo_seeds`` (default: all) of a one-group probe spec."""
+def _seed_batches(seeds, stored_batch_ids=None, todo_seeds=None, retried_seeds=()):
+    """The seeds of each batch that computes ``todo_seeds`` (default: all) of a one-group probe spec,
+    of which ``retried_seeds`` are stored (failed runs retried), the others absent from the store."""
     spec = _probe({"seed": seeds})
     runs = dict(zip(spec.keys(), spec.configs()))
     todo = {key: cfg for key, cfg in runs.items() if todo_seeds is None or cfg.seed in todo_seeds}
-    batches = make_batches("probe", runs, todo=todo, stored_batch_ids=stored_batch_ids)
+    absent = {key for key, cfg in todo.items() if cfg.seed not in retried_seeds}
+    batches = make_batches("probe", runs, todo=todo, absent=absent, stored_batch_ids=stored_batch_ids)
     return [[runs[key].seed for key in batch.keys] for batch in batches]
 
 
@@ -84,6 +86,15 @@ def test_an_interrupted_batch_is_computed_whole_and_other_runs_only_where_missin
     extended_then_killed = earlier_spec | _stored_ids([2, 3], [2])  # the extension's batch of 2, 3 stored 2
     assert _seed_batches(seeds, extended_then_killed, todo_seeds={3}) == [[2, 3]]
     assert _seed_batches(seeds, _stored_ids(seeds, seeds), todo_seeds=set()) == []  # all stored: nothing recomputed
+
+
+def test_a_failed_run_retried_is_not_a_reason_to_recompute_its_batch():
+    """Seed 3 failed inside the batch of four (stored, retried): beside one stored run, not with all
+    three; but a run the same batch never stored brings the whole batch back."""
+    stored = _stored_ids([0, 1, 2, 3], [0, 1, 2])
+    assert _seed_batches([0, 1, 2, 3], stored, todo_seeds={3}, retried_seeds={3}) == [[0, 3]]
+    two_stored = _stored_ids([0, 1, 2, 3], [0, 1])
+    assert _seed_batches([0, 1, 2, 3], two_stored, todo_seeds={2, 3}, retried_seeds={3}) == [[0, 1, 2, 3]]
 
 
 def test_a_lone_missing_run_is_computed_beside_a_stored_run_of_its_batch():

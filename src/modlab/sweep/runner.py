@@ -26,7 +26,7 @@ import hashlib
 import platform
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -140,6 +140,7 @@ class _Triage:
 
     runs: dict[str, Config]
     todo: dict[str, Config] = field(default_factory=dict)
+    absent: set[str] = field(default_factory=set)  # of todo: runs the store holds no record of
     reused: list[str] = field(default_factory=list)
     kept_failed: list[str] = field(default_factory=list)
     stored_threads: set[int] = field(default_factory=set)
@@ -155,6 +156,8 @@ def _triage(spec: SweepSpec, store: Store | None, *, retry_failed: bool, rerun: 
         state = known.get(key)
         if state is None or not _kept(state, current, retry_failed=retry_failed, reuse_stale=reuse_stale):
             triage.todo[key] = cfg
+            if state is None:
+                triage.absent.add(key)
             continue
         (triage.reused if state.status == "done" else triage.kept_failed).append(key)
         if state.status == "done" and state.threads is not None:
@@ -185,7 +188,9 @@ def plan_sweep(
     triage = _triage(spec, store, retry_failed=retry_failed, rerun=rerun, reuse_stale=reuse_stale)
     stored = len(triage.reused) + len(triage.kept_failed)
     threads = (backend or LocalBackend()).intra_op_threads()
-    batches = make_batches(spec.experiment, triage.runs, todo=triage.todo, stored_batch_ids=triage.stored_batch_ids)
+    batches = make_batches(
+        spec.experiment, triage.runs, todo=triage.todo, absent=triage.absent, stored_batch_ids=triage.stored_batch_ids
+    )
     recomputed = sum(key not in triage.todo for batch in batches for key in batch.keys)
     return SweepPlan(stored + len(triage.todo), stored, len(triage.todo), triage.stored_threads, {threads}, recomputed)
 
@@ -223,7 +228,13 @@ def run_sweep(
         leave=False,
     )  # None: off when not a terminal
     try:
-        batches = make_batches(spec.experiment, triage.runs, todo=triage.todo, stored_batch_ids=triage.stored_batch_ids)
+        batches = make_batches(
+            spec.experiment,
+            triage.runs,
+            todo=triage.todo,
+            absent=triage.absent,
+            stored_batch_ids=triage.stored_batch_ids,
+        )
         for outcome in backend.map(run_batch_safely, batches, device):
             records = lost_records(outcome, device) if isinstance(outcome, Lost) else outcome
             records = [r for r in records if r.key in triage.todo]  # not the stored runs recomputed beside them
@@ -270,6 +281,7 @@ def make_batches(
     runs: dict[str, Config],
     *,
     todo: dict[str, Config] | None = None,
+    absent: Collection[str] | None = None,
     stored_batch_ids: dict[str, str] | None = None,
 ) -> list[Batch]:
     """The batches that compute ``todo`` (default: all ``runs``, key → config in spec order).
@@ -278,32 +290,37 @@ def make_batches(
     experiment's ``max_batch``. Within each, the runs to do are computed:
 
     * with the stored runs of the batch an interruption left partly stored (``stored_batch_ids``:
-      key → the id of the batch that computed it), recomputed but not stored again, so the missing
-      runs get the bits that batch would have given them;
+      key → the id of the batch that computed it; ``absent``: the runs to do that the store has no
+      record of, default all), recomputed but not stored again, so the missing runs get the bits
+      that batch would have given them (a failed run retried is not missing: its batch is not
+      recomputed for it);
     * else as a batch of their own, and a lone one beside one stored run of its chunk, so that no
       run is computed as a batch of one while its chunk has others (BLAS's kernel for a batch of
       one differs from that of two or more).
     """
     todo = runs if todo is None else todo
+    absent = todo.keys() if absent is None else absent
     stored_batch_ids = stored_batch_ids or {}
     batches = []
     for planned in _planned_batches(experiment_name, runs):
         missing = [key for key in planned.keys if key in todo]
         if missing:
-            keys = _interrupted_batch(planned.keys, todo, stored_batch_ids) or _with_a_companion(planned.keys, missing)
+            keys = _interrupted_batch(planned.keys, todo, absent, stored_batch_ids) or _with_a_companion(
+                planned.keys, missing
+            )
             batches.append(Batch(experiment_name, keys, tuple(runs[key].to_dict() for key in keys)))
     return batches
 
 
 def _interrupted_batch(
-    planned: tuple[str, ...], todo: dict[str, Config], stored_batch_ids: dict[str, str]
+    planned: tuple[str, ...], todo: dict[str, Config], absent: Collection[str], stored_batch_ids: dict[str, str]
 ) -> tuple[str, ...] | None:
-    """The keys of the batch that stored some of ``planned`` and left the rest of it in ``todo``:
+    """The keys of the batch that stored some of ``planned`` and never stored others (``absent``):
     for each batch id stored in the chunk, its runs plus the chunk's runs to do, kept if they hash
-    to that id (None if no batch fits)."""
+    to that id and hold an absent run (None if no batch fits)."""
     for batch_id in dict.fromkeys(stored_batch_ids[key] for key in planned if key in stored_batch_ids):
         keys = tuple(key for key in planned if key in todo or stored_batch_ids.get(key) == batch_id)
-        if _batch_id(keys) == batch_id:
+        if _batch_id(keys) == batch_id and any(key in absent for key in keys):
             return keys
     return None
 
