@@ -146,6 +146,12 @@ class _Triage:
     stored_threads: set[int] = field(default_factory=set)
     stored_batch_ids: dict[str, str] = field(default_factory=dict)
 
+    def batches(self, experiment: str) -> list[Batch]:
+        """The batches that compute the runs to do (:func:`make_batches`)."""
+        return make_batches(
+            experiment, self.runs, todo=self.todo, absent=self.absent, stored_batch_ids=self.stored_batch_ids
+        )
+
 
 def _triage(spec: SweepSpec, store: Store | None, *, retry_failed: bool, rerun: bool, reuse_stale: bool) -> _Triage:
     configs = spec.configs()
@@ -188,10 +194,7 @@ def plan_sweep(
     triage = _triage(spec, store, retry_failed=retry_failed, rerun=rerun, reuse_stale=reuse_stale)
     stored = len(triage.reused) + len(triage.kept_failed)
     threads = (backend or LocalBackend()).intra_op_threads()
-    batches = make_batches(
-        spec.experiment, triage.runs, todo=triage.todo, absent=triage.absent, stored_batch_ids=triage.stored_batch_ids
-    )
-    recomputed = sum(key not in triage.todo for batch in batches for key in batch.keys)
+    recomputed = sum(key not in triage.todo for batch in triage.batches(spec.experiment) for key in batch.keys)
     return SweepPlan(stored + len(triage.todo), stored, len(triage.todo), triage.stored_threads, {threads}, recomputed)
 
 
@@ -228,14 +231,7 @@ def run_sweep(
         leave=False,
     )  # None: off when not a terminal
     try:
-        batches = make_batches(
-            spec.experiment,
-            triage.runs,
-            todo=triage.todo,
-            absent=triage.absent,
-            stored_batch_ids=triage.stored_batch_ids,
-        )
-        for outcome in backend.map(run_batch_safely, batches, device):
+        for outcome in backend.map(run_batch_safely, triage.batches(spec.experiment), device):
             records = lost_records(outcome, device) if isinstance(outcome, Lost) else outcome
             records = [r for r in records if r.key in triage.todo]  # not the stored runs recomputed beside them
             for record in records:
