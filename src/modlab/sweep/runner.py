@@ -298,12 +298,10 @@ def make_batches(
     absent = todo.keys() if absent is None else absent
     stored_batch_ids = stored_batch_ids or {}
     batches = []
-    for planned in _planned_batches(experiment_name, runs):
-        missing = [key for key in planned.keys if key in todo]
+    for planned in _planned_chunks(experiment_name, runs):
+        missing = [key for key in planned if key in todo]
         if missing:
-            keys = _interrupted_batch(planned.keys, todo, absent, stored_batch_ids) or _with_a_companion(
-                planned.keys, missing
-            )
+            keys = _interrupted_batch(planned, todo, absent, stored_batch_ids) or _with_a_companion(planned, missing)
             batches.append(Batch(experiment_name, keys, tuple(runs[key].to_dict() for key in keys)))
     return batches
 
@@ -329,19 +327,15 @@ def _with_a_companion(planned: tuple[str, ...], missing: list[str]) -> tuple[str
     return tuple(key for key in planned if key in (missing[0], companion))
 
 
-def _planned_batches(experiment_name: str, runs: dict[str, Config]) -> list[Batch]:
-    """Runs that differ only in batch axes, grouped in order, in chunks of the experiment's ``max_batch``."""
+def _planned_chunks(experiment_name: str, runs: dict[str, Config]) -> list[tuple[str, ...]]:
+    """The keys of runs that differ only in batch axes, grouped in order, in chunks of the experiment's ``max_batch``."""
     experiment = get_experiment(experiment_name)
-    groups: dict[str, list[tuple[str, Config]]] = {}
+    groups: dict[str, list[str]] = {}
     for key, cfg in runs.items():
         fixed = cfg.model_dump(mode="json", exclude=nested_exclude(experiment.batch_axes))
-        groups.setdefault(repr(sorted(fixed.items())), []).append((key, cfg))
-    batches = []
-    for members in groups.values():
-        for start in range(0, len(members), experiment.max_batch):
-            chunk = members[start : start + experiment.max_batch]
-            batches.append(Batch(experiment_name, tuple(k for k, _ in chunk), tuple(c.to_dict() for _, c in chunk)))
-    return batches
+        groups.setdefault(repr(sorted(fixed.items())), []).append(key)
+    size = experiment.max_batch
+    return [tuple(keys[start : start + size]) for keys in groups.values() for start in range(0, len(keys), size)]
 
 
 def nested_exclude(dotted_names: Sequence[str]) -> dict[str, Any]:
